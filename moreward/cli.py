@@ -28,7 +28,71 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a pipeline config and print its objectives and combiner")
     check.add_argument("config", help="pipeline config file (.toml, .yaml, .yml or .json)")
     check.set_defaults(func=_cmd_check)
+
+    score = sub.add_parser("score", help="score a JSONL file of rollouts with a pipeline config")
+    score.add_argument("input", help="input JSONL (.gz is read transparently); - for stdin")
+    score.add_argument("-c", "--config", required=True, help="pipeline config (.toml, .yaml, .json)")
+    score.add_argument("-o", "--output", required=True, help="output JSONL (.gz to compress); - for stdout")
+    score.add_argument("--errors", help="errors JSONL (default: OUT.errors.jsonl; stderr when OUT is -)")
+    score.add_argument("--workers", type=_positive_int, default=1, help="scoring processes (default 1: in this process)")
+    score.add_argument("--resume", action="store_true", help="continue an interrupted run where it stopped")
+    score.add_argument("--backend", choices=("local", "ray"), default="local", help="where to score (default local)")
+    score.add_argument("--address", help="Ray cluster address for --backend ray (default: start a local instance)")
+    score.add_argument("--chunk-size", type=_positive_int, default=256, help="rows scored together, cut at group boundaries (default 256)")
+    score.add_argument("--strict", action="store_true", help="exit 1 when any line went to the errors file")
+    score.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar on stderr (default: when stderr is a terminal)")
+    score.set_defaults(func=_cmd_score)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    if args.backend == "ray":
+        from .offline.ray_backend import score_file_ray
+
+        stats = score_file_ray(
+            args.input, args.config, args.output, errors_path=args.errors, address=args.address, chunk_size=args.chunk_size
+        )
+    else:
+        if args.address:
+            raise ConfigError("--address is only used with --backend ray")
+        from .offline import score_file
+
+        stats = score_file(
+            args.input,
+            args.config,
+            args.output,
+            errors_path=args.errors,
+            workers=args.workers,
+            resume=args.resume,
+            chunk_size=args.chunk_size,
+            progress=args.progress,
+        )
+    rate = stats.scored / stats.elapsed if stats.elapsed > 0 else 0.0
+    msg = f"moreward: scored {stats.scored} line(s), {stats.errors} error(s)"
+    if stats.blank:
+        msg += f", {stats.blank} blank line(s) skipped"
+    msg += f" in {stats.elapsed:.1f}s ({rate:.0f} lines/s)"
+    if stats.resumed_from:
+        msg += f"; resumed after line {stats.resumed_from}"
+    sys.stderr.write(msg + "\n")
+    if stats.split_groups:
+        sys.stderr.write(
+            f"moreward: warning: {stats.split_groups} group(s) continued after other groups; their rollouts "
+            "were combined in separate chunks (sort the input by group, or raise --chunk-size)\n"
+        )
+    if stats.errors and args.strict:
+        return 1
+    return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -69,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except MorewardError as exc:
         sys.stderr.write(f"moreward: error: {exc}\n")
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"moreward: error: {exc.filename or ''}: {exc.strerror or exc}\n")
         return 1
 
 
