@@ -8,6 +8,7 @@ data, 2 a usage or config error (the message names the file and the key).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,6 +43,31 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--strict", action="store_true", help="exit 1 when any line went to the errors file")
     score.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar on stderr (default: when stderr is a terminal)")
     score.set_defaults(func=_cmd_score)
+
+    from .offline.commands import add_common_options, cmd_filter, cmd_pairs, cmd_summary
+
+    summary = sub.add_parser("summary", help="tables per objective and per group; --plot writes PNGs")
+    add_common_options(summary)
+    summary.add_argument("--plot", metavar="DIR", help="write histograms per objective and the Pareto front scatter here")
+    summary.add_argument("--objectives", metavar="A,B", help="the two objectives of the front scatter")
+    summary.add_argument("--max-groups", type=_positive_int, default=20, help="groups shown in the table (default 20)")
+    summary.set_defaults(func=cmd_summary)
+
+    filt = sub.add_parser("filter", help="rejection sampling: keep rows by reward, rank or Pareto front")
+    add_common_options(filt)
+    filt.add_argument("-o", "--output", help="where to write the kept rows (default stdout)")
+    filt.add_argument("--min-reward", type=float, help="keep rows whose reward is at least this")
+    filt.add_argument("--top-k", type=_positive_int, help="keep the K best rows by reward")
+    filt.add_argument("--per-group", action="store_true", help="with --top-k: the K best of each group")
+    filt.add_argument("--pareto-front", action="store_true", help="keep the non-dominated rows of each group")
+    filt.set_defaults(func=cmd_filter)
+
+    pairs = sub.add_parser("pairs", help="preference pairs (chosen dominates rejected) for DPO")
+    add_common_options(pairs)
+    pairs.add_argument("-o", "--output", required=True, help="pairs JSONL (prompt/chosen/rejected); - for stdout")
+    pairs.add_argument("--margin", type=float, default=0.0, help="minimum reward gap between chosen and rejected (default 0)")
+    pairs.add_argument("--max-pairs-per-group", type=_positive_int, help="keep the strongest N pairs of each group")
+    pairs.set_defaults(func=cmd_pairs)
     return parser
 
 
@@ -134,6 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MorewardError as exc:
         sys.stderr.write(f"moreward: error: {exc}\n")
         return 1
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except OSError as exc:
         sys.stderr.write(f"moreward: error: {exc.filename or ''}: {exc.strerror or exc}\n")
         return 1
