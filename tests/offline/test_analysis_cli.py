@@ -97,7 +97,7 @@ def test_pairs_are_dominance_pairs_in_dpo_format(tmp_path):
     assert {p["prompt"] for p in pairs} == {"2+2?", "cap?"}
     assert main(["pairs", str(out), "-c", str(cfg), "-o", str(pairs_path), "--margin", "1.0"]) == 0
     strong = {(p["chosen"], p["rejected"]) for p in map(json.loads, pairs_path.read_text().splitlines())}
-    assert strong == {("Paris", "Rome"), ("Paris", "Lyo")}
+    assert strong == {("4", "5"), ("Paris", "Rome"), ("Paris", "Lyo")}  # gaps 1.0, 1.0, 1.5
 
 
 def test_pairs_conversational(tmp_path):
