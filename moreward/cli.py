@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar on stderr (default: when stderr is a terminal)")
     score.set_defaults(func=_cmd_score)
 
-    from .offline.commands import add_common_options, cmd_filter, cmd_pairs, cmd_summary
+    from .offline.commands import add_common_options, cmd_filter, cmd_front, cmd_pairs, cmd_summary
 
     summary = sub.add_parser("summary", help="tables per objective and per group; --plot writes PNGs")
     add_common_options(summary)
@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     pairs.add_argument("--margin", type=float, default=0.0, help="minimum reward gap between chosen and rejected (default 0)")
     pairs.add_argument("--max-pairs-per-group", type=_positive_int, help="keep the strongest N pairs of each group")
     pairs.set_defaults(func=cmd_pairs)
+
+    front = sub.add_parser("front", help="the Pareto front, hypervolume and IGD+ per step or checkpoint")
+    add_common_options(front)
+    front.add_argument("--by", metavar="FIELD", help="the row field that names the step or checkpoint (e.g. step)")
+    front.add_argument("--ref", metavar="R1,R2,...", help="the hypervolume reference point (default: the worst value seen per objective)")
+    front.add_argument("--plot", metavar="FILE.png|DIR", help="write the front scatter and hypervolume-by-step plots")
+    front.set_defaults(func=cmd_front)
     return parser
 
 

@@ -19,7 +19,7 @@ from ..config import FieldsConfig, load_config
 from ..errors import ConfigError
 from .analysis import filter_rows, iter_scored, preference_pairs, summarise, write_rows
 
-__all__ = ["add_common_options", "cmd_filter", "cmd_pairs", "cmd_summary"]
+__all__ = ["add_common_options", "cmd_filter", "cmd_front", "cmd_pairs", "cmd_summary"]
 
 
 def add_common_options(p: argparse.ArgumentParser) -> None:
@@ -108,3 +108,62 @@ def cmd_pairs(args: argparse.Namespace) -> int:
             n += 1
     sys.stderr.write(f"moreward: wrote {n} preference pair(s)\n")
     return 0
+
+
+def cmd_front(args: argparse.Namespace) -> int:
+    """The front, hypervolume and IGD+ per step (or checkpoint) of a scored file."""
+    from ..pareto import FrontTracker
+
+    fields, minimise = _fields_and_minimise(args)
+    by_step: dict[object, list[list[float]]] = {}
+    names: list[str] | None = None
+    for row in iter_scored(args.scored, group_field=fields.group):
+        if names is None:
+            names = list(row.values)
+        step = row.obj.get(args.by, "(missing)") if args.by else "all"
+        if isinstance(step, (list, dict)):
+            step = json.dumps(step, sort_keys=True)
+        by_step.setdefault(step, []).append([np.nan if row.values.get(n) is None else float(row.values[n]) for n in names])
+    if not names:
+        raise ConfigError(f"{args.scored}: no scored rows")
+    maximise = [n not in minimise for n in names]
+    allpts = np.vstack([np.asarray(v, dtype=float) for v in by_step.values()])
+    if args.ref:
+        ref = [float(x) for x in args.ref.split(",")]
+        if len(ref) != len(names):
+            raise ConfigError(f"--ref has {len(ref)} values for {len(names)} objectives ({', '.join(names)})")
+    else:
+        # The worst value seen per objective: every recorded point is at least as good.
+        ref = [
+            float(np.nanmin(allpts[:, j]) if maximise[j] else np.nanmax(allpts[:, j])) if not np.isnan(allpts[:, j]).all() else 0.0
+            for j in range(len(names))
+        ]
+    tracker = FrontTracker(ref=ref, maximise=maximise, names=names)
+    steps = sorted(by_step, key=_step_key)
+    for step in steps:
+        tracker.record(step, np.asarray(by_step[step], dtype=float))
+    out = sys.stdout
+    described = ", ".join(f"{n} ({'max' if m else 'min'})" for n, m in zip(names, maximise))
+    out.write(f"objectives: {described}\n")
+    out.write(f"reference point: {', '.join(f'{x:g}' for x in ref)}\n")
+    head = f"{(args.by or 'step'):<12} {'rollouts':>8} {'front':>6} {'hypervolume':>12} {'IGD+':>10} {'spread':>8}"
+    out.write(head + "\n" + "-" * len(head) + "\n")
+    for r in tracker.report():
+        out.write(
+            f"{str(r.step)[:12]:<12} {r.n_points:>8} {r.n_nondominated:>6} {r.hypervolume:>12.6g} {r.igd_plus:>10.4g} {r.spread:>8.4g}\n"
+        )
+    if args.plot:
+        from pathlib import Path
+
+        target = Path(args.plot)
+        directory, prefix = (target.parent, target.stem) if target.suffix.lower() == ".png" else (target, "front")
+        paths = tracker.plot(directory, prefix=prefix)
+        out.write("plots:\n" + "".join(f"  {p}\n" for p in paths))
+    return 0
+
+
+def _step_key(step: object) -> tuple[int, float, str]:
+    # Numeric steps in numeric order, then the rest by name ("ckpt-10" after "ckpt-9" is not attempted).
+    if isinstance(step, (int, float)) and not isinstance(step, bool):
+        return (0, float(step), "")
+    return (1, 0.0, str(step))
