@@ -10,10 +10,6 @@ Example:
     1.0
 """
 
-from __future__ import annotations
-
-from typing import Any
-
 __version__ = "0.1.0"
 
 from .config import CombinerConfig, FieldsConfig, ObjectiveConfig, PipelineConfig, load_config
@@ -69,7 +65,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 
