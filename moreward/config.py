@@ -88,16 +88,18 @@ class FieldsConfig(_Strict):
 
 
 class ObjectiveConfig(BaseModel):
-    """One objective: its registry ``type``, its ``direction`` and its options (any other keys)."""
+    """One objective: its registry ``type``, its ``direction``, the ``data_sources`` it applies
+    to (all when absent; others get ``SKIP``), and its options (any other keys)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     type: str = Field(min_length=1)
     direction: Direction = "max"
+    data_sources: list[str] | None = None
 
     @property
     def options(self) -> dict[str, Any]:
-        """The keys other than ``type`` and ``direction``: passed to the objective's factory."""
+        """The keys other than ``type``, ``direction`` and ``data_sources``: passed to the objective's factory."""
         return dict(self.model_extra or {})
 
 

@@ -93,7 +93,7 @@ class Score:
     value: float | None
     verdict: Verdict
     reason: str = ""
-    details: Mapping[str, Any] = field(default=_EMPTY, hash=False)
+    details: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.verdict, Verdict):
@@ -170,7 +170,7 @@ class Sample:
     prompt: str | None = None
     group: Hashable | None = None
     tokens: int | None = None
-    meta: Mapping[str, Any] = field(default=_EMPTY, hash=False)
+    meta: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.completion, str):

@@ -23,11 +23,11 @@ import numpy as np
 
 from . import registry
 from .config import FieldsConfig, PipelineConfig, load_config
-from .core import Objective, Result, Sample, Score
+from .core import BaseObjective, Objective, Result, Sample, Score
 from .errors import ConfigError
 from .pareto import DEFAULT_COMBINER, Combiner, get_combiner
 
-__all__ = ["Pipeline"]
+__all__ = ["Pipeline", "Routed"]
 
 DirectionLike = Literal["max", "min"] | bool
 
@@ -42,6 +42,35 @@ class _Ungrouped:
 
     def __repr__(self) -> str:
         return f"<ungrouped {self.index}>"
+
+
+class Routed(BaseObjective):
+    """Applies ``objective`` only to samples whose ``meta["data_source"]`` is in ``data_sources``;
+    the others get ``SKIP`` (no value), so a mixed math/code/format batch is scored per domain,
+    as verl's ``data_source`` routing and LongCat's per-domain rewards do."""
+
+    def __init__(self, objective: Objective, data_sources: Sequence[str]) -> None:
+        self.objective = objective
+        self.data_sources = tuple(data_sources)
+        self.name = getattr(objective, "name", type(objective).__name__)  # type: ignore[misc]
+
+    def _applies(self, sample: Sample) -> bool:
+        return sample.meta.get("data_source") in self.data_sources
+
+    def score(self, sample: Sample) -> Score:
+        return self.score_batch([sample])[0]
+
+    def score_batch(self, samples: Sequence[Sample]) -> list[Score]:
+        picked = [i for i, s in enumerate(samples) if self._applies(s)]
+        out: list[Score | None] = [None] * len(samples)
+        if picked:
+            scores = _checked(self.name, self.objective, [samples[i] for i in picked])
+            for i, sc in zip(picked, scores):
+                out[i] = sc
+        for i, s in enumerate(samples):
+            if out[i] is None:
+                out[i] = Score.skip(f"data_source {s.meta.get('data_source')!r} is not one of {list(self.data_sources)}")
+        return out  # type: ignore[return-value]
 
 
 class Pipeline:
@@ -100,9 +129,10 @@ class Pipeline:
         objectives: dict[str, Objective] = {}
         for name, ocfg in cfg.objectives.items():
             try:
-                objectives[name] = registry.get(ocfg.type, **ocfg.options)
+                obj = registry.get(ocfg.type, **ocfg.options)
             except ConfigError as exc:
                 raise type(exc)(f"{where}: objectives.{name}: {exc}") from None
+            objectives[name] = Routed(obj, ocfg.data_sources) if ocfg.data_sources is not None else obj
         try:
             combiner = get_combiner(cfg.combiner.method, **cfg.combiner.options)
         except (ConfigError, ValueError) as exc:

@@ -78,7 +78,7 @@ def test_directions_minimise():
 
 
 def test_failures_are_contained_never_zero():
-    pipe = Pipeline({"em": ExactMatch(extract="answer_tag"), "bad": Raises(), "short": WrongLength()})
+    pipe = Pipeline({"em": ExactMatch(extract="answer_tag"), "bad": Raises(), "short": WrongLength()}, combiner="weighted_sum")
     results = pipe.score(SAMPLES)
     for r in results:
         assert r.components["bad"].verdict is Verdict.ERROR and r.components["bad"].value is None
@@ -90,7 +90,7 @@ def test_failures_are_contained_never_zero():
 
 
 def test_all_missing_gives_no_reward():
-    pipe = Pipeline({"s": SkipsOdd()})
+    pipe = Pipeline({"s": SkipsOdd()}, combiner="weighted_sum")
     r = pipe.score([Sample("a"), Sample("ab")])
     assert r[0].reward is None and r[1].reward == 1.0
 
@@ -135,6 +135,17 @@ def test_bad_combiner_output_is_an_error():
         Pipeline({"em": ExactMatch()}, combiner=Broken()).score(SAMPLES)
 
 
+def test_default_combiner_is_decoupled():
+    from moreward.pareto import DEFAULT_COMBINER, Decoupled
+
+    assert DEFAULT_COMBINER == "decoupled"
+    pipe = Pipeline({"em": ExactMatch()})
+    assert isinstance(pipe.combiner, Decoupled)
+    r = pipe.score([Sample("a", reference="a", group=1), Sample("b", reference="a", group=1), Sample("c", reference="c")])
+    assert r[0].reward > 0 > r[1].reward  # normalised within the group
+    assert r[2].reward == 0.0  # a group of one carries no advantage
+
+
 def test_pipeline_rejects_non_objectives():
     with pytest.raises(ConfigError, match="at least one"):
         Pipeline({})
@@ -151,3 +162,25 @@ def test_pipeline_pickles():
 def test_sample_from_row_uses_fields():
     pipe = Pipeline.from_config({"fields": {"completion": "response"}, "objectives": {"em": {"type": "exact_match"}}})
     assert pipe.sample_from_row({"response": "x", "reference": "x"}).completion == "x"
+
+
+def test_data_source_routing():
+    pipe = Pipeline.from_config(
+        {
+            "objectives": {
+                "em": {"type": "exact_match", "data_sources": ["trivia"]},
+                "rx": {"type": "regex", "pattern": r"\d", "data_sources": ["math", "trivia"]},
+            }
+        }
+    )
+    samples = [
+        Sample("Paris 1", reference="paris 1", meta={"data_source": "trivia"}),
+        Sample("42", reference="x", meta={"data_source": "math"}),
+        Sample("none", reference="x"),
+    ]
+    r = pipe.score(samples)
+    assert r[0].raw == {"em": 1.0, "rx": 1.0}
+    assert r[1].components["em"].verdict is Verdict.SKIP and r[1].raw["rx"] == 1.0
+    assert "'math' is not one of ['trivia']" in r[1].components["em"].reason
+    assert r[2].reward is None and all(c.verdict is Verdict.SKIP for c in r[2].components.values())
+    assert pickle.loads(pickle.dumps(pipe)).score(samples) == r
