@@ -1,78 +1,83 @@
 """moreward: verifiers, shaped rewards and Pareto-aware combiners for RL of reasoning models.
 
-The public API is listed in ``__all__``. Importing ``moreward`` is light: verifiers
-that need sympy, torch or a sandbox load when first used, and so does the runtime.
+The public API is listed in ``__all__``. Importing ``moreward`` costs almost nothing:
+every name loads from its module on first use (so the pytest plugin, which pytest
+imports in every session, pulls in no numpy, pydantic or sympy until a case runs).
 
 Example:
     >>> import moreward
-    >>> pipe = moreward.Pipeline.from_config({"objectives": {"em": {"type": "exact_match"}}})
+    >>> pipe = moreward.Pipeline.from_config(
+    ...     {"objectives": {"em": {"type": "exact_match"}}, "combiner": {"method": "weighted_sum"}}
+    ... )
     >>> pipe.score([moreward.Sample("42", reference="42")])[0].reward
     1.0
 """
 
+import importlib as _importlib
+import typing as _typing
+
 __version__ = "0.1.0"
 
-from .config import CombinerConfig, FieldsConfig, ObjectiveConfig, PipelineConfig, load_config
-from .core import BaseObjective, Objective, Result, Sample, Score, Verdict
-from .errors import (
-    ConfigError,
-    InputError,
-    JobTimeout,
-    JudgeBackendError,
-    MissingExtraError,
-    MorewardError,
-    PoolClosedError,
-    SandboxError,
-    UnknownObjectiveError,
-    WorkerCrashed,
-)
-from .pipeline import Pipeline
-from .registry import available, get, register
+_LAZY = {
+    "BaseObjective": "core",
+    "Objective": "core",
+    "Result": "core",
+    "Sample": "core",
+    "Score": "core",
+    "Verdict": "core",
+    "CombinerConfig": "config",
+    "FieldsConfig": "config",
+    "ObjectiveConfig": "config",
+    "PipelineConfig": "config",
+    "load_config": "config",
+    "ConfigError": "errors",
+    "InputError": "errors",
+    "JobTimeout": "errors",
+    "JudgeBackendError": "errors",
+    "MissingExtraError": "errors",
+    "MorewardError": "errors",
+    "PoolClosedError": "errors",
+    "SandboxError": "errors",
+    "UnknownObjectiveError": "errors",
+    "WorkerCrashed": "errors",
+    "Pipeline": "pipeline",
+    "available": "registry",
+    "get": "registry",
+    "register": "registry",
+    "JobResult": "runtime",
+    "WorkerPool": "runtime",
+    "get_pool": "runtime",
+}
 
-# The runtime starts processes; it is imported only when one of its names is used.
-_LAZY = {"WorkerPool": "moreward.runtime", "JobResult": "moreward.runtime", "get_pool": "moreward.runtime"}
+__all__ = sorted([*_LAZY, "__version__"])
 
-__all__ = [
-    "BaseObjective",
-    "CombinerConfig",
-    "ConfigError",
-    "FieldsConfig",
-    "InputError",
-    "JobResult",
-    "JobTimeout",
-    "JudgeBackendError",
-    "MissingExtraError",
-    "MorewardError",
-    "Objective",
-    "ObjectiveConfig",
-    "Pipeline",
-    "PipelineConfig",
-    "PoolClosedError",
-    "Result",
-    "Sample",
-    "SandboxError",
-    "Score",
-    "UnknownObjectiveError",
-    "Verdict",
-    "WorkerCrashed",
-    "WorkerPool",
-    "__version__",
-    "available",
-    "get",
-    "get_pool",
-    "load_config",
-    "register",
-]
+if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .config import CombinerConfig, FieldsConfig, ObjectiveConfig, PipelineConfig, load_config
+    from .core import BaseObjective, Objective, Result, Sample, Score, Verdict
+    from .errors import (
+        ConfigError,
+        InputError,
+        JobTimeout,
+        JudgeBackendError,
+        MissingExtraError,
+        MorewardError,
+        PoolClosedError,
+        SandboxError,
+        UnknownObjectiveError,
+        WorkerCrashed,
+    )
+    from .pipeline import Pipeline
+    from .registry import available, get, register
+    from .runtime import JobResult, WorkerPool, get_pool
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'moreward' has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'moreward' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="validate a pipeline config and print its objectives and combiner")
     check.add_argument("config", help="pipeline config file (.toml, .yaml, .yml or .json)")
+    check.add_argument("--fuzz", action="store_true", help="also fuzz every objective with hypothesis (needs the dev extra)")
+    check.add_argument("--max-examples", type=_positive_int, default=100, help="examples per property with --fuzz (default 100)")
+    check.add_argument("--seed", type=int, default=0, help="random seed for --fuzz (default 0)")
     check.set_defaults(func=_cmd_check)
 
     score = sub.add_parser("score", help="score a JSONL file of rollouts with a pipeline config")
@@ -75,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     front.add_argument("--ref", metavar="R1,R2,...", help="the hypervolume reference point (default: the worst value seen per objective)")
     front.add_argument("--plot", metavar="FILE.png|DIR", help="write the front scatter and hypervolume-by-step plots")
     front.set_defaults(func=cmd_front)
+
+    from .server import add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 
@@ -149,6 +156,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
         f"fields: completion={f.completion!r} reference={f.reference!r} prompt={f.prompt!r} "
         f"group={f.group!r} tokens={f.tokens!r}\n"
     )
+    if args.fuzz:
+        from .testing import fuzz_config
+
+        report = fuzz_config(args.config, max_examples=args.max_examples, seed=args.seed)
+        out.write(f"{report}\n")
+        return 0 if report.ok else 1
     return 0
 
 

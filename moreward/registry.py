@@ -36,6 +36,7 @@ _BUILTIN_MODULES: dict[str, str] = {
     "exact_match": "moreward.verifiers.text",
     "regex": "moreward.verifiers.text",
     "math": "moreward.verifiers.math",
+    "code": "moreward.verifiers.code",
     "dapo_overlong": "moreward.rewards.length",
     "kimi_length": "moreward.rewards.length",
     "cosine_length": "moreward.rewards.length",
@@ -59,6 +60,7 @@ _BUILTIN_MODULES: dict[str, str] = {
     "json_structure": "moreward.verifiers.structure.validate",
     "event_facts": "moreward.verifiers.structure.facts",
     "causal_fidelity": "moreward.verifiers.structure.facts",
+    "reasoning_gym": "moreward.integrations.reasoning_gym",
 }
 
 _factories: dict[str, Callable[..., Any]] = {}
