@@ -14,17 +14,23 @@ $(PY):
 
 # Stamp files: reinstall only when the package metadata changes.
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) install -e .
+	$(PIP) install -e '.[pareto]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PIP) install -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# The demo scores the shipped rollouts (math, code, puzzles; written by examples/make_rollouts.py)
+# and summarises them with plots under out/.
 demo: $(VENV)/.installed
 	$(BIN)/moreward --version
-	$(BIN)/moreward check examples/config.toml
+	$(BIN)/moreward check examples/demo.toml
 	$(PY) examples/quickstart.py
+	@mkdir -p out
+	$(BIN)/moreward score examples/rollouts.jsonl -c examples/demo.toml -o out/rollouts.scored.jsonl --errors out/rollouts.errors.jsonl
+	$(BIN)/moreward summary out/rollouts.scored.jsonl -c examples/demo.toml --plot out/plots
+	@echo "demo: scored rollouts in out/rollouts.scored.jsonl; plots in out/plots/"
 
 # pytest exits 5 when it collects no test: that is a failure here, never a green run.
 test: $(VENV)/.installed-dev

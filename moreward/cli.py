@@ -148,7 +148,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for name, maximise in zip(pipe.names, pipe.maximise):
         ocfg = cfg.objectives[name]
         opts = ", ".join(f"{k}={v!r}" for k, v in ocfg.options.items())
-        out.write(f"  {name:<{width}}  type={ocfg.type}  direction={'max' if maximise else 'min'}")
+        routed = f"  data_sources={ocfg.data_sources}" if ocfg.data_sources is not None else ""
+        out.write(f"  {name:<{width}}  type={ocfg.type}  direction={'max' if maximise else 'min'}{routed}")
         out.write(f"  {opts}\n" if opts else "\n")
     out.write(f"combiner: {pipe.combiner!r}\n")
     f = cfg.fields

@@ -13,7 +13,30 @@ Every combiner is a picklable callable class that keeps its settings::
   given as a mapping.
 
 The result is ``NaN`` where no reward can be given (every objective missing).
-Inputs are never mutated.
+Inputs are never mutated. ``combiner.diagnostics(R, groups, ...)`` returns the
+:class:`~moreward.pareto.diagnostics.Diagnostics` of a batch (distinct rewards per
+group, share of non-dominated rollouts, share of zero-variance objectives).
+
+The combiners (``available_combiners()``), each in its own module:
+
+=================  ==========================================================  ==========
+name               what                                                        output
+=================  ==========================================================  ==========
+weighted_sum       ``sum_k w_k r_k`` (here)                                    reward
+decoupled          per-objective group z-scores, weighted (MO-GRPO / GDPO)     advantage
+gated              conditional / lexicographic sums (AVAR, DDCA)               reward
+tchebycheff        (augmented / smooth) weighted Tchebycheff on group-scaled   reward
+pbi                penalty boundary intersection on group-scaled objectives    reward
+min_norm           Frank-Wolfe min-norm point of the z-scores (P-FAB, MGDA)    advantage
+pareto_rank        non-dominated sorting in the group, crowding tie-break     reward
+hv_contribution    exclusive hypervolume contribution in the group's front     reward
+scheduled          any weighted combiner with a weight scheduler               either
+=================  ==========================================================  ==========
+
+"advantage" outputs already have group mean 0 and unit scale per objective: feed them to
+the trainer without a second group normalisation (TRL ``scale_rewards="none"``, verl
+``norm_adv_by_std_in_grpo=False``), or the per-group z-scoring undoes what they fix.
+"reward" outputs are meant to be group-normalised by the trainer as usual.
 """
 
 from __future__ import annotations
@@ -29,12 +52,17 @@ __all__ = [
     "DEFAULT_COMBINER",
     "Combiner",
     "WeightedSum",
+    "as_matrix",
+    "as_maximise",
     "available_combiners",
     "get_combiner",
+    "group_codes",
     "register_combiner",
+    "resolve_weights",
+    "weights_setting",
 ]
 
-DEFAULT_COMBINER = "weighted_sum"
+DEFAULT_COMBINER = "decoupled"
 
 _COMBINERS: dict[str, type[Combiner]] = {}
 
@@ -107,10 +135,35 @@ def resolve_weights(
     return arr
 
 
+def weights_setting(
+    weights: Mapping[str, float] | Sequence[float] | None,
+) -> dict[str, float] | tuple[float, ...] | None:
+    """A ``weights`` option in the stored form: a dict by name, a tuple, or None."""
+    if isinstance(weights, Mapping):
+        return {str(k): float(v) for k, v in weights.items()}
+    if weights is not None:
+        return tuple(float(w) for w in weights)
+    return None
+
+
 def group_codes(groups: Sequence[Hashable] | np.ndarray | None, n: int) -> np.ndarray:
     """Dense integer codes 0..G-1 for the group ids (all zeros when ``groups`` is None)."""
     if groups is None:
         return np.zeros(n, dtype=np.intp)
+    if isinstance(groups, np.ndarray) and groups.ndim == 1 and groups.dtype.kind in "biuUS":
+        # vectorised path, same codes (first-appearance order) as the generic one
+        if groups.size != n:
+            raise ValueError(f"groups has {groups.size} entries for {n} rollouts")
+        if n == 0:
+            return np.zeros(0, dtype=np.intp)
+        if groups.dtype.kind in "biu" and np.all(groups[1:] >= groups[:-1]):
+            codes = np.zeros(n, dtype=np.intp)
+            np.cumsum(groups[1:] != groups[:-1], out=codes[1:])
+            return codes
+        _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
+        remap = np.empty(first.size, dtype=np.intp)
+        remap[np.argsort(first, kind="stable")] = np.arange(first.size)
+        return remap[inverse.reshape(-1)]
     ids = list(groups)
     if len(ids) != n:
         raise ValueError(f"groups has {len(ids)} entries for {n} rollouts")
@@ -133,6 +186,23 @@ class Combiner:
         names: Sequence[str] | None = None,
     ) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def diagnostics(
+        self,
+        R: Any,
+        groups: Sequence[Hashable] | np.ndarray | None = None,
+        /,
+        *,
+        maximise: bool | Sequence[bool] = True,
+        names: Sequence[str] | None = None,
+    ) -> Any:
+        """Combine ``R`` and describe the batch: a :class:`~moreward.pareto.diagnostics.Diagnostics`
+        with the mean number of distinct rewards per group, the share of non-dominated
+        rollouts and the share of zero-variance (group, objective) pairs."""
+        from .diagnostics import diagnose
+
+        rewards = self(R, groups, maximise=maximise, names=names)
+        return diagnose(R, rewards, groups, maximise=maximise)
 
     def settings(self) -> dict[str, Any]:
         """The options this combiner was built with."""
@@ -158,11 +228,7 @@ class WeightedSum(Combiner):
     name: ClassVar[str] = "weighted_sum"
 
     def __init__(self, *, weights: Mapping[str, float] | Sequence[float] | None = None) -> None:
-        if isinstance(weights, Mapping):
-            weights = {str(k): float(v) for k, v in weights.items()}
-        elif weights is not None:
-            weights = tuple(float(w) for w in weights)
-        self.weights = weights
+        self.weights = weights_setting(weights)
 
     def __call__(
         self,
