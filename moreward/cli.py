@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .server import add_serve_parser
 
     add_serve_parser(sub)
+
+    from .recipes.cli import add_recipes_parser
+
+    add_recipes_parser(sub)
     return parser
 
 

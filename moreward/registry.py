@@ -61,6 +61,8 @@ _BUILTIN_MODULES: dict[str, str] = {
     "event_facts": "moreward.verifiers.structure.facts",
     "causal_fidelity": "moreward.verifiers.structure.facts",
     "reasoning_gym": "moreward.integrations.reasoning_gym",
+    "affine": "moreward.recipes.parts",
+    "column": "moreward.recipes.parts",
 }
 
 _factories: dict[str, Callable[..., Any]] = {}

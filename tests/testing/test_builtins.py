@@ -26,11 +26,14 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "schema": {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
     },
     "scheduled": {"objective": {"type": "exact_match"}, "schedule": 0.5},
+    "affine": {"objective": {"type": "exact_match"}, "scale": 2.0, "shift": -1.0},
+    "column": {"key": "vis"},
 }
 
 # Value bounds stated in each objective's docstring; names not listed must give finite values (or None).
 BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "exact_match": (0, 1),
+    "affine": (-1, 1),
     "regex": (0, 1),
     "sub_em": (0, 1),
     "token_f1": (0, 1),

@@ -1,0 +1,481 @@
+"""The sandbox's zygote, its lanes, and the supervision of each box.
+
+Process tree::
+
+    parent (trainer)  --control socket-->  zygote (warm interpreter, clean env)
+                                             └─ lane (one per concurrent sample; joins its cgroups once)
+                                                  └─ init (PID 1 of one sample's box, trusted; ``_init.Init``)
+                                                       └─ program (untrusted, one per test; ``_child``)
+
+The zygote is started once with an empty environment, so nothing it forks holds the
+trainer's secrets, and it imports neither ``threading`` nor ``random`` (their
+after-fork hooks would run in every fork). On request it forks a *lane*: a long-lived
+process that moves into its own memory and pids cgroups once (a cgroup v1 migration
+costs milliseconds), builds the read-only root in its own mount namespace once
+(``_root``), and then serves samples one at a time. For each sample the lane receives
+four fds (the request, the secret tests, the result pipe, the stop pipe) and
+``clone``s init straight into new user, PID, network, mount, IPC and UTS namespaces;
+init reads the request.
+The lane stays outside the box and enforces the sample's wall-clock deadline: killing
+init kills the whole PID namespace. Neither the zygote nor a lane reads test code.
+Run as a script, this module is the zygote.
+
+Standard library only: the zygote never imports ``moreward``.
+"""
+
+from __future__ import annotations
+
+import gc
+import glob
+import importlib
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+from typing import Any
+
+__all__ = ["UID_BASE", "lane_main", "run_sample", "zygote_main"]
+
+UID_BASE = 1_785_000_000  # host uids of the program and checker when we run as root
+_STACK = 256 << 20
+# Imported once so programs need not. Nothing here may import ``threading`` or
+# ``random``: their after-fork hooks run in every fork and cost ~0.4 ms each time.
+_PRELOAD = ("math", "cmath", "collections", "itertools", "functools", "heapq", "bisect", "re", "string", "json",
+            "typing", "fractions", "decimal", "copy", "operator", "array", "time", "datetime", "io", "enum",
+            "abc", "numbers", "struct", "unicodedata", "textwrap", "contextlib", "base64", "dataclasses",
+            "hashlib")
+
+
+def _full_flags() -> int:
+    from . import _sys
+
+    return (_sys.CLONE_NEWUSER | _sys.CLONE_NEWNS | _sys.CLONE_NEWPID | _sys.CLONE_NEWNET | _sys.CLONE_NEWIPC
+            | _sys.CLONE_NEWUTS)
+
+
+def _mkdtemp(prefix: str) -> str:
+    """``tempfile.mkdtemp`` without importing ``tempfile`` (which imports ``random``)."""
+    base = os.environ.get("TMPDIR") or "/tmp"
+    while True:
+        path = os.path.join(base, prefix + os.urandom(6).hex())
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+
+
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def clone_flags(mode: dict[str, Any]) -> int:
+    """The namespaces a box gets in this mode."""
+    from . import _sys
+
+    full = _full_flags()
+    if mode["kind"] == "userns":
+        return full
+    if mode["kind"] == "root":
+        return full & ~_sys.CLONE_NEWUSER
+    return 0
+
+
+def write_maps(pid: int, mode: dict[str, Any]) -> None:
+    """Write the user namespace's id maps of ``pid`` from outside it.
+
+    As root the map holds two unprivileged host uids for the program and the checker
+    (so the program can neither read root-only files nor signal the checker); without
+    root only our own uid maps, and both stay uid 0 inside with every capability
+    dropped.
+    """
+    if mode["kind"] != "userns":
+        return
+    if mode.get("root_map"):
+        text = f"0 0 1\n1 {UID_BASE} 2\n"
+        for name in ("uid_map", "gid_map"):
+            _write(f"/proc/{pid}/{name}", text)
+        return
+    _write(f"/proc/{pid}/setgroups", "deny")
+    _write(f"/proc/{pid}/uid_map", f"0 {os.geteuid()} 1\n")  # our own uid (0 in a nested lane)
+    _write(f"/proc/{pid}/gid_map", f"0 {os.getegid()} 1\n")
+
+
+def box_uids(mode: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The uids the program and the checker switch to (None: stay, drop capabilities)."""
+    if mode["kind"] == "userns":
+        return (1, 2) if mode.get("root_map") else (None, None)
+    return (UID_BASE, UID_BASE + 1) if os.geteuid() == 0 else (None, None)
+
+
+def spawn_box(mode: dict[str, Any]) -> int:
+    """Fork the box's init into its namespaces; returns 0 in the child. The child waits
+    until its id maps are written."""
+    from . import _sys
+
+    flags = clone_flags(mode)
+    r, w = os.pipe()
+    pid = _sys.clone(flags) if flags else os.fork()
+    if pid is None:  # unknown architecture: fork, then unshare all but the PID namespace
+        pid = os.fork()
+        if pid == 0:
+            _sys.unshare(flags & ~_sys.CLONE_NEWPID)
+    if pid == 0:
+        os.close(w)
+        os.read(r, 1)
+        os.close(r)
+        return 0
+    os.close(r)
+    try:
+        write_maps(pid, mode)
+    finally:
+        os.write(w, b"g")
+        os.close(w)
+    return pid
+
+
+def _try_child(fn: Any) -> bool:
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = 0 if fn() else 1
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def probe_mode() -> dict[str, Any]:
+    """Which isolation this machine allows: user namespaces, root-only namespaces, or none."""
+    from . import _sys
+
+    full = _full_flags()
+
+    def boxed(mode: dict[str, Any]) -> bool:
+        pid = spawn_box(mode)
+        if pid == 0:
+            ok = os.getpid() == 1
+            if mode.get("root_map"):
+                os.setresgid(1, 1, 1)
+                os.setresuid(1, 1, 1)
+                ok = ok and os.getuid() == 1
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+    def unshared(flags: int) -> bool:
+        _sys.unshare(flags)
+        return True
+
+    if _try_child(lambda: unshared(full)):
+        mode: dict[str, Any] = {"kind": "userns", "root_map": os.geteuid() == 0}
+        if mode["root_map"] and not _try_child(lambda: boxed(mode)):
+            mode["root_map"] = False
+        return mode
+    if os.geteuid() == 0 and _try_child(lambda: unshared(full & ~_sys.CLONE_NEWUSER)):
+        return {"kind": "root"}
+    return {"kind": "none"}
+
+
+def build_plan(ro: list[str]) -> list[tuple[str, str, str]]:
+    """Bind plan for the new root: top-level symlinks are recreated, directories bound.
+
+    Paths are resolved first and any path inside another is dropped, so no directory is
+    ever created inside a bind mount (which, before the read-only remount, would write
+    to the host)."""
+    plan: list[tuple[str, str, str]] = []
+    dirs: list[str] = []
+    for p in ro:
+        if os.path.islink(p) and os.path.dirname(p) == "/":
+            plan.append(("link", p, os.readlink(p)))
+    for p in sorted({os.path.realpath(p) for p in ro if os.path.isdir(p)}, key=len):
+        if any(p == d or p.startswith(d + "/") for d in dirs):
+            continue
+        if any(kind == "link" and path == p for kind, path, _ in plan):
+            continue
+        dirs.append(p)
+        plan.append(("dir", p, ""))
+    return plan
+
+
+def _mask_paths(conf: dict[str, Any], plan: list[tuple[str, str, str]]) -> list[str]:
+    if conf.get("site_packages"):
+        return []
+    import site
+
+    found = set(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    try:
+        found.update(site.getsitepackages())
+    except AttributeError:  # pragma: no cover
+        pass
+    for pattern in ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages", "/usr/lib/python3/*-packages"):
+        found.update(glob.glob(pattern))
+    roots = [path for kind, path, _ in plan if kind == "dir"]
+    out = []
+    for p in sorted({os.path.realpath(p) for p in found if os.path.isdir(p)}):
+        if any(p.startswith(r + "/") for r in roots):
+            out.append(p)
+    return out
+
+
+def _submounts(plan: list[tuple[str, str, str]]) -> list[str]:
+    """Mount points strictly inside the bound trees (a recursive bind brings them along)."""
+    roots = [path for kind, path, _ in plan if kind == "dir"]
+    out = []
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                point = line.split()[4].replace("\\040", " ")
+                if any(point.startswith(r + "/") for r in roots):
+                    out.append(point)
+    except OSError:
+        pass
+    return out
+
+
+def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], cg: dict[str, Any]) -> None:
+    """A lane: join the cgroups once, then run samples one at a time. Never returns."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()
+    try:
+        for path in cg.get("procs", []):
+            _write(path, "0")
+        try:  # the OOM killer should pick the program (adj 1000), never init (needs CAP_SYS_RESOURCE)
+            _write("/proc/self/oom_score_adj", "-1000")
+        except OSError:
+            pass
+        events = os.open(cg["events"], os.O_RDONLY) if cg.get("events") else -1
+        limit = os.open(cg["limit"], os.O_WRONLY) if cg.get("limit") else -1
+    except OSError as exc:
+        sock.send(json.dumps({"error": f"lane setup: {exc}"}).encode())
+        os._exit(1)
+    if mode["kind"] != "none":
+        try:
+            _enter_lane_root(conf, mode)
+        except OSError as exc:
+            sock.send(json.dumps({"error": f"lane root: {exc}"}).encode())
+            os._exit(1)
+    sock.send(b'{"ready":true}')
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(sock, 1024, 8)
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+        if not msg or len(fds) != 4 or not msg.startswith(b"run "):
+            for fd in fds:
+                os.close(fd)
+            if not msg:
+                break
+            continue
+        run_sample(fds, float(msg[4:]), conf, mode, (events, limit))
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            sock.send(b"free")
+        except OSError:
+            break
+    os._exit(0)
+
+
+def _enter_lane_root(conf: dict[str, Any], mode: dict[str, Any]) -> None:
+    """Give the lane its own mount namespace holding the sandbox root (see
+    ``_root.prepare_root``). Without root this needs a user namespace of its own, and the
+    boxes' user namespaces nest inside it."""
+    from . import _root, _sys
+
+    if os.geteuid() != 0:
+        uid, gid = os.geteuid(), os.getegid()
+        _sys.unshare(_sys.CLONE_NEWUSER | _sys.CLONE_NEWNS)
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"0 {uid} 1\n")
+        _write("/proc/self/gid_map", f"0 {gid} 1\n")
+        mode["nested"] = True
+    else:
+        _sys.unshare(_sys.CLONE_NEWNS)
+    _root.prepare_root(conf)
+
+
+def run_sample(fds: list[int], deadline: float, conf: dict[str, Any], mode: dict[str, Any],
+               cg: tuple[int, int]) -> None:
+    """Supervise one sample's box from outside it: start init, keep the deadline. The
+    request itself is read by init, not here."""
+    from . import _init, _sys
+
+    req_fd, secret_fd, out, ctl = fds
+    status: dict[str, Any] = {"t": "end", "status": "error"}
+    try:
+        init = spawn_box(mode)
+        if init == 0:
+            try:
+                _sys.set_pdeathsig(signal.SIGKILL)
+                req = json.loads(_init.pread_all(req_fd))
+                init_process(req, out, secret_fd, ctl, cg, conf, clone_flags(mode) != 0, box_uids(mode))
+            except BaseException as exc:  # reported as a sandbox error
+                try:
+                    _init.send_frame(out, {"t": "error", "reason": f"{type(exc).__name__}: {exc}"[:2000]})
+                    _init.send_frame(out, {"t": "done"})
+                except BaseException:
+                    pass
+            os._exit(0)
+        _init.send_frame(out, {"t": "start", "pid": init})
+        pidfd = os.pidfd_open(init)
+        ready = select.select([pidfd], [], [], max(0.1, deadline))[0]
+        if not ready:
+            os.kill(init, signal.SIGKILL)
+            status = {"t": "end", "status": "deadline", "reason": f"sample deadline of {deadline:.1f}s"}
+        _, st = os.waitpid(init, 0)
+        os.close(pidfd)
+        if ready:
+            status = {"t": "end", "status": "exit", "code": os.waitstatus_to_exitcode(st)}
+    except BaseException as exc:
+        status = {"t": "error", "reason": f"lane: {type(exc).__name__}: {exc}"[:2000]}
+    try:
+        _init.send_frame(out, status)
+        if status["t"] == "error":
+            _init.send_frame(out, {"t": "end", "status": "error"})
+    except OSError:
+        pass  # the parent already has the results and closed its end
+
+
+def init_process(req: dict[str, Any], out: int, secret: int, ctl: int, cg: tuple[int, int], conf: dict[str, Any],
+                 pidns: bool, uids: tuple[int | None, int | None]) -> None:
+    """PID 1 of the box: build the root, report what holds, run the tests."""
+    from . import _init, _root, _sys
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _sys.set_dumpable(False)  # the program cannot ptrace init or read its memory
+    _sys.set_no_new_privs()  # inherited by every process of the box; no execve can gain privileges
+    workdir = None
+    if pidns:
+        _root.box_mounts(int(req["limits"]["tmp_mb"]))
+        socket.sethostname("sandbox")
+    else:
+        workdir = _mkdtemp("moreward-box-")
+        os.chmod(workdir, 0o1777)
+        os.chdir(workdir)
+    if req.get("probe"):
+        _init.send_frame(out, {"t": "layers", **_layers(pidns, uids)})
+    try:
+        _init.Init(req, out, secret, ctl, cg, pidns, uids).main()
+    finally:
+        if workdir is not None:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+    _init.send_frame(out, {"t": "done"})
+
+
+def _layers(pidns: bool, uids: tuple[int | None, int | None]) -> dict[str, Any]:
+    """What actually holds, observed from inside the box."""
+    out: dict[str, Any] = {"pid_ns": os.getpid() == 1, "uid_switch": uids[0] is not None}
+    try:
+        with open("/proc/net/dev") as f:
+            ifaces = [ln.split(":")[0].strip() for ln in f.readlines()[2:]]
+        with open("/proc/net/route") as f:
+            routes = sum(1 for ln in f.readlines()[1:] if ln.strip())
+        out["net_ns"] = pidns and ifaces == ["lo"] and routes == 0
+    except OSError:
+        out["net_ns"] = False
+    try:
+        fd = os.open("/usr/.moreward-probe", os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+        os.unlink("/usr/.moreward-probe")
+        out["readonly_root"] = False
+    except OSError as exc:
+        out["readonly_root"] = exc.errno in (30, 13, 2)  # EROFS, EACCES, ENOENT
+    out["hostname"] = socket.gethostname()
+    return out
+
+
+def zygote_main(argv: list[str]) -> None:
+    """Fork lanes on request until the parent goes away (control socket EOF)."""
+    conf = json.loads(argv[0])
+    sock = socket.socket(fileno=int(argv[1]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in _PRELOAD + tuple(conf.get("preload", ())):
+        try:
+            importlib.import_module(name)
+        except Exception:  # a preload is only an optimisation
+            pass
+    from . import _checker, _child, _codec, _init, _root, _sys  # noqa: F401 - loaded before forking
+
+    os.environ.clear()  # what programs see; set once here so no child pays for it
+    os.environ.update(_child.ENV)
+
+    conf["newroot"] = _mkdtemp("moreward-root-")
+    conf["plan"] = build_plan(conf["ro"])
+    conf["mask"] = _mask_paths(conf, conf["plan"])
+    conf["submounts"] = _submounts(conf["plan"])
+    try:
+        mode = probe_mode()
+    except BaseException as exc:
+        mode = {"kind": "none", "error": str(exc)}
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # lanes are reaped by the kernel
+    gc.collect()
+    gc.freeze()  # keep the warm heap's pages shared with every fork
+    sock.send(json.dumps({"ready": True, "mode": mode, "pid": os.getpid()}).encode())
+    try:
+        while True:
+            try:
+                msg, fds, _, _ = socket.recv_fds(sock, 1024, 8)
+            except InterruptedError:
+                continue
+            except OSError:
+                break
+            if not msg or msg == b"quit":
+                for fd in fds:
+                    os.close(fd)
+                break
+            if not msg.startswith(b"lane") or len(fds) != 1:
+                for fd in fds:
+                    os.close(fd)
+                continue
+            pid = os.fork()
+            if pid == 0:
+                sock.close()
+                lane = socket.socket(fileno=fds[0])
+                lane_main(lane, conf, mode, json.loads(msg[4:] or b"{}"))
+            os.close(fds[0])
+    finally:
+        try:
+            os.rmdir(conf["newroot"])
+        except OSError:
+            pass
+
+
+def _bootstrap() -> None:
+    """Script entry: raise the stack limit (re-exec once), load this directory as a private
+    package without importing ``moreward``, and serve."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    if soft != resource.RLIM_INFINITY and soft < _STACK and os.environ.get("MOREWARD_ZYGOTE") != "1":
+        target = _STACK if hard == resource.RLIM_INFINITY else min(_STACK, hard)
+        if target > soft:
+            resource.setrlimit(resource.RLIMIT_STACK, (target, hard))
+            os.environ["MOREWARD_ZYGOTE"] = "1"
+            os.set_inheritable(int(sys.argv[2]), True)
+            os.execv(sys.executable, [sys.executable, "-I", os.path.abspath(__file__), *sys.argv[1:]])
+    os.environ.pop("MOREWARD_ZYGOTE", None)
+    import types
+
+    pkg = types.ModuleType("_moreward_box")
+    pkg.__path__ = [os.path.dirname(os.path.abspath(__file__))]
+    sys.modules["_moreward_box"] = pkg
+    importlib.import_module("_moreward_box._box").zygote_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    _bootstrap()

@@ -1,0 +1,173 @@
+"""The trusted side of assert-style tests (HumanEval's ``check(candidate)``, MBPP asserts).
+
+It runs in the box's init, never in the program's process. The program is forked
+*before* init reads the test code (from an fd the program never holds), so the test,
+with its expected values, is not in the program's memory; init is not dumpable and
+runs as another uid, so the program cannot read it from ``/proc`` either. The test
+calls the program's functions through :class:`Proxy` objects: arguments go over a
+socket as data, and only data comes back (``_codec``), so an object with an always-true
+``__eq__``, a patched ``assert`` or comparator, or an ``exit(0)`` before the asserts
+cannot make a check pass. The verdict is this process's own.
+
+While waiting for a reply it keeps draining the program's stdout and stderr (a full
+pipe must not stall the program into a false TLE) and keeps the test's wall-clock
+deadline. Standard library only: loaded into the zygote.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import select
+import struct
+import time
+from typing import Any
+
+from . import _codec
+
+__all__ = ["Gone", "Link", "OutputLimit", "Proxy", "Timeout", "run_check"]
+
+
+class Gone(Exception):
+    """The program exited, or closed its end, before answering."""
+
+
+class Timeout(Exception):
+    """The test's wall-clock deadline passed while waiting for the program."""
+
+
+class OutputLimit(Exception):
+    """The program printed more than the output cap."""
+
+
+class Link:
+    """One request/reply channel to the program, with the test's deadline and output caps."""
+
+    def __init__(self, sock: int, out_r: int, err_r: int, pidfd: int, deadline: float, out_cap: int,
+                 frame_cap: int) -> None:
+        self.sock = sock
+        self.deadline = deadline
+        self.out_cap = out_cap
+        self.frame_cap = frame_cap
+        self.out = bytearray()
+        self.err = bytearray()
+        self.raised: BaseException | None = None
+        self.poller = select.poll()
+        self.out_r = out_r
+        self.streams = {out_r: self.out, err_r: self.err}
+        for fd in (sock, out_r, err_r, pidfd):
+            self.poller.register(fd, select.POLLIN)
+        self.pidfd = pidfd
+        self.exited = False
+
+    def _recv(self) -> bytes:
+        buf = bytearray()
+        need = 4
+        while True:
+            if len(buf) >= need:
+                if need == 4:
+                    (n,) = struct.unpack(">I", bytes(buf[:4]))
+                    if n > self.frame_cap:
+                        raise OutputLimit("reply larger than the output cap")
+                    need = 4 + n
+                    continue
+                return bytes(buf[4:need])
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise Timeout()
+            for fd, _ in self.poller.poll(left * 1000):
+                if fd == self.pidfd:
+                    self.exited = True
+                    self.poller.unregister(fd)
+                    continue
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except OSError:
+                    chunk = b""
+                if fd == self.sock:
+                    if not chunk:
+                        raise Gone("the program exited before the tests finished")
+                    buf += chunk
+                elif not chunk:
+                    self.poller.unregister(fd)
+                else:
+                    stream = self.streams[fd]
+                    stream += chunk
+                    if fd != self.out_r:
+                        del stream[:-8192]
+                    elif len(stream) > self.out_cap:
+                        raise OutputLimit("output limit exceeded")
+
+    def hello(self) -> list[str]:
+        return [str(n) for n in json.loads(self._recv()).get("names", [])]
+
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        payload = b'{"name":' + json.dumps(name).encode() + b',"args":' + _codec.dumps(list(args))
+        payload += b',"kwargs":' + _codec.dumps(kwargs) + b"}"
+        data = struct.pack(">I", len(payload)) + payload
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.sock, view):]
+        except OSError:
+            raise Gone("the program exited before the tests finished") from None
+        msg = json.loads(self._recv())
+        if "ok" in msg:
+            return _codec.decode(msg["ok"])
+        name_, text = [*list(msg.get("exc") or ["Exception", ""]), "", ""][:2]
+        exc_type = getattr(builtins, str(name_), None)
+        if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)):
+            exc_type = RuntimeError
+        try:
+            err: BaseException = exc_type(str(text))
+        except Exception:  # exception types with unusual constructors
+            err = RuntimeError(str(text))
+        self.raised = err
+        raise err
+
+
+class Proxy:
+    """Stands for one of the program's functions inside the trusted test."""
+
+    def __init__(self, link: Link, name: str) -> None:
+        self._link = link
+        self._name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._link.call(self._name, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<candidate {self._name}>"
+
+
+def run_check(link: Link, item: dict[str, Any]) -> tuple[str, str]:
+    """Run one test item against the program; returns ``(status, reason)`` where status is
+    AC, WA (assertion or wrong data), RE (the program raised), GONE, TLE or OLE."""
+    try:
+        ns: dict[str, Any] = {"__name__": "__checker__", "__builtins__": builtins}
+        if item.get("prelude"):
+            exec(compile(item["prelude"], "prelude.py", "exec", dont_inherit=True), ns)
+        trusted = set(ns)
+        entry = item.get("entry_point")
+        for name in link.hello():
+            if name not in trusted or name == entry:
+                ns[name] = Proxy(link, name)
+        if entry:
+            ns[entry] = Proxy(link, entry)
+        exec(compile(item["code"], "test.py", "exec", dont_inherit=True), ns)
+        check = ns.get("check")
+        if entry and callable(check) and not isinstance(check, Proxy):
+            check(ns[entry])
+        return "AC", ""
+    except Timeout:
+        return "TLE", "time limit exceeded"
+    except OutputLimit as exc:
+        return "OLE", str(exc)
+    except Gone as exc:
+        return "GONE", str(exc)
+    except AssertionError as exc:
+        return "WA", f"assertion failed: {exc}"[:500]
+    except BaseException as exc:  # any other failure of the check
+        kind = "RE" if exc is link.raised else "WA"
+        return kind, f"{type(exc).__name__}: {exc}"[:500]
