@@ -139,7 +139,7 @@ def code_rollouts() -> list[dict]:
         elif hack == "infinite_loop":
             variants[hack] = "while True:\n    pass"
         else:
-            variants[hack] = good.replace(":", "", 1)
+            variants[hack] = good + "\nprint(result"  # unbalanced parenthesis: does not compile
         variants["right_terse"] = good
         for kind, code in variants.items():
             think = cot(rng.randint(15, 60))

@@ -155,9 +155,11 @@ class Summary:
         out = [f"rows: {self.rows}   reward: mean {_mean(self.rewards)}   without reward: {self.no_reward}", ""]
         verdict_names = ["pass", "fail", "partial", "invalid", "timeout", "error", "skip"]
         head = f"{'objective':<16} {'mean':>8} {'pass rate':>9}  " + " ".join(f"{v:>7}" for v in verdict_names)
+        out.append("(mean over rows with a value; pass rate over rows not skipped)")
         out += [head, "-" * len(head)]
         for name, st in self.objectives.items():
-            rate = st.verdicts["pass"] / st.n if st.n else float("nan")
+            graded = st.n - st.verdicts["skip"]  # routed objectives skip the rows of other domains
+            rate = st.verdicts["pass"] / graded if graded else float("nan")
             out.append(
                 f"{name:<16} {_mean(st.values):>8} {rate:>9.3f}  " + " ".join(f"{st.verdicts[v]:>7}" for v in verdict_names)
             )

@@ -82,8 +82,14 @@ def _front_plot(
     plt: Any, M: np.ndarray, names: list[str], out: Path, maximise: Sequence[bool] | None, pair: tuple[str, str] | None
 ) -> Path | None:
     if pair is None:
-        varying = [j for j in range(M.shape[1]) if np.unique(M[~np.isnan(M[:, j]), j]).size > 1]
-        cols = (varying + [j for j in range(M.shape[1]) if j not in varying])[:2]
+        # The two objectives that vary and share the most rows with a value: routed objectives
+        # (math only on math rows, ...) rarely overlap, and a pair without rows draws nothing.
+        present = ~np.isnan(M)
+        varying = [j for j in range(M.shape[1]) if np.unique(M[present[:, j], j]).size > 1]
+        candidates = [(a, b) for i, a in enumerate(varying) for b in varying[i + 1 :]]
+        if not candidates:
+            candidates = [(0, 1)]
+        cols = list(max(candidates, key=lambda ab: (int((present[:, ab[0]] & present[:, ab[1]]).sum()), -ab[0], -ab[1])))
     else:
         cols = [names.index(pair[0]), names.index(pair[1])]
     ok = ~np.isnan(M[:, cols]).any(axis=1)
