@@ -317,6 +317,8 @@ def run_sample(fds: list[int], deadline: float, conf: dict[str, Any], mode: dict
 
     req_fd, secret_fd, out, ctl = fds
     status: dict[str, Any] = {"t": "end", "status": "error"}
+    init = -1
+    reaped = False
     try:
         init = spawn_box(mode)
         if init == 0:
@@ -338,11 +340,24 @@ def run_sample(fds: list[int], deadline: float, conf: dict[str, Any], mode: dict
             os.kill(init, signal.SIGKILL)
             status = {"t": "end", "status": "deadline", "reason": f"sample deadline of {deadline:.1f}s"}
         _, st = os.waitpid(init, 0)
+        reaped = True
         os.close(pidfd)
         if ready:
             status = {"t": "end", "status": "exit", "code": os.waitstatus_to_exitcode(st)}
     except BaseException as exc:
         status = {"t": "error", "reason": f"lane: {type(exc).__name__}: {exc}"[:2000]}
+    finally:
+        # Whatever failed above (a closed result pipe, say), the box must not outlive the
+        # sample, nor linger as a zombie of this long-lived lane.
+        if init > 0 and not reaped:
+            try:
+                os.kill(init, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                os.waitpid(init, 0)
+            except ChildProcessError:
+                pass
     try:
         _init.send_frame(out, status)
         if status["t"] == "error":
