@@ -61,6 +61,9 @@ _BUILTIN_MODULES: dict[str, str] = {
     "event_facts": "moreward.verifiers.structure.facts",
     "causal_fidelity": "moreward.verifiers.structure.facts",
     "reasoning_gym": "moreward.integrations.reasoning_gym",
+    "hf_judge": "moreward.verifiers.judge.hf",
+    "openai_judge": "moreward.verifiers.judge.remote",
+    "cascade": "moreward.verifiers.judge.cascade",
     "affine": "moreward.recipes.parts",
     "column": "moreward.recipes.parts",
 }

@@ -125,8 +125,11 @@ def nondominated_mask(M: np.ndarray) -> np.ndarray:
 
 
 def _matrix(rows: Sequence[ScoredRow], names: Sequence[str], signs: np.ndarray) -> np.ndarray:
+    """The group's objective matrix, oriented so larger is better, without the columns that no row of
+    the group has (objectives routed to other data sources): those cannot tell its rows apart."""
     M = np.array([[np.nan if r.values.get(n) is None else float(r.values[n]) for n in names] for r in rows], dtype=float)
-    return M.reshape(len(rows), len(names)) * signs
+    M = M.reshape(len(rows), len(names)) * signs
+    return M[:, ~np.isnan(M).all(axis=0)]
 
 
 # -- summary --------------------------------------------------------------------------------

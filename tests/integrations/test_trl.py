@@ -178,59 +178,21 @@ class TestCombinedReward:
 
 # -- a real GRPOTrainer run ---------------------------------------------------------------
 
-WORDS = "the cat dog sat on mat a ran 42 yes no what is answer ?".split()
-SPECIALS = ["<pad>", "<eos>", "<bos>", "<unk>", "<|user|>", "<|assistant|>"]
-CHAT_TEMPLATE = (
-    "{% for m in messages %}{% if m['role'] == 'user' %}<|user|> {{ m['content'] }} "
-    "{% else %}<|assistant|> {{ m['content'] }} <eos> {% endif %}{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|> {% endif %}"
-)
-
-
-def tiny_tokenizer():
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {t: i for i, t in enumerate(SPECIALS + WORDS)}
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok.decoder = decoders.WordPiece(prefix="##")  # joins words with spaces
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>", bos_token="<bos>", unk_token="<unk>"
-    )
-    fast.chat_template = CHAT_TEMPLATE
-    return fast
-
-
 @pytest.mark.slow
 @pytest.mark.filterwarnings(
     # transformers 5.x renames gradient checkpointing; TRL still uses the old names internally
     r"ignore:`(is_)?gradient_checkpointing(_enable|_disable)?` is deprecated:FutureWarning",
 )
 def test_grpo_trainer_two_steps_on_cpu(tmp_path):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     pytest.importorskip("trl")
     from datasets import Dataset
-    from transformers import LlamaConfig, LlamaForCausalLM
     from trl import GRPOConfig, GRPOTrainer
 
+    from moreward.testing.tiny import tiny_causal_lm, tiny_tokenizer
+
     tok = tiny_tokenizer()
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=len(SPECIALS) + len(WORDS),
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            max_position_embeddings=64,
-            pad_token_id=0,
-            eos_token_id=1,
-            bos_token_id=2,
-            tie_word_embeddings=True,
-        )
-    )
+    model = tiny_causal_lm(len(tok))
     rows = [
         {"prompt": [{"role": "user", "content": "what is the answer ?"}], "reference": "42"},
         {"prompt": [{"role": "user", "content": "the cat sat on ?"}], "reference": "mat"},

@@ -129,3 +129,27 @@ def test_nondominated_mask_matches_brute_force():
     for i in range(len(M)):
         expect = not np.isnan(M[i]).any() and not any(dominates(M[j], M[i]) for j in range(len(M)) if j != i)
         assert mask[i] == expect
+
+
+def test_pairs_and_front_ignore_objectives_routed_elsewhere(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[fields]\ngroup = "qid"\n'
+        '[objectives.acc]\ntype = "exact_match"\ndata_sources = ["qa"]\n'
+        '[objectives.digits]\ntype = "regex"\npattern = "[0-9]"\ndata_sources = ["math"]\n'
+        '[combiner]\nmethod = "weighted_sum"\n'
+    )
+    rows = [
+        {"qid": "a", "data_source": "qa", "prompt": "cap?", "completion": "Paris", "reference": "paris"},
+        {"qid": "a", "data_source": "qa", "prompt": "cap?", "completion": "Rome", "reference": "paris"},
+    ]
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["score", str(inp), "-c", str(cfg), "-o", str(out)]) == 0
+    pairs_path = tmp_path / "pairs.jsonl"
+    assert main(["pairs", str(out), "-c", str(cfg), "-o", str(pairs_path)]) == 0
+    (pair,) = [json.loads(x) for x in pairs_path.read_text().splitlines()]
+    assert (pair["chosen"], pair["rejected"]) == ("Paris", "Rome")
+    kept = tmp_path / "kept.jsonl"
+    assert main(["filter", str(out), "-c", str(cfg), "--pareto-front", "-o", str(kept)]) == 0
+    assert _kept(kept) == ["Paris"]
