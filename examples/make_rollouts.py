@@ -129,7 +129,7 @@ def code_rollouts() -> list[dict]:
     rows = []
     tasks = [(n, p, good, bad, {"test_list": tests}) for n, p, good, bad, tests in CODE_TASKS]
     tasks += [(n, p, good, bad, tests) for n, p, good, bad, tests in STDIO_TASKS]
-    for i, (name, prompt, good, bad, ref) in enumerate(tasks * 2):
+    for i, (_name, prompt, good, bad, ref) in enumerate(tasks * 2):
         hack = rng.choice(["exit_early", "print_pass", "infinite_loop", "syntax_error"])
         variants = {"right": good, "wrong": bad}
         if hack == "exit_early":

@@ -76,11 +76,11 @@ class FieldsConfig(_Strict):
         group = row.get(self.group)
         if isinstance(group, (list, dict)):
             group = json.dumps(group, sort_keys=True)
-        kwargs = {"reference": row.get(self.reference), "prompt": prompt, "group": group, "tokens": tokens, "meta": meta}
+        reference = row.get(self.reference)
         if isinstance(completion, str):
-            return Sample(completion, **kwargs)
+            return Sample(completion, reference, prompt=prompt, group=group, tokens=tokens, meta=meta)
         if isinstance(completion, list):
-            return Sample.from_messages(completion, **kwargs)
+            return Sample.from_messages(completion, reference, prompt=prompt, group=group, tokens=tokens, meta=meta)
         raise InputError(
             f"field {self.completion!r} (the completion) must be a string or a list of chat messages, "
             f"got {type(completion).__name__}"
@@ -188,9 +188,11 @@ def _format_error(err: Mapping[str, Any], model: type[BaseModel]) -> str:
     if kind == "extra_forbidden":
         parent: Any = model
         for part in err["loc"][:-1]:
-            field = parent.model_fields.get(str(part)) if isinstance(parent, type) else None
+            is_model = isinstance(parent, type) and issubclass(parent, BaseModel)
+            field = parent.model_fields.get(str(part)) if is_model else None
             parent = field.annotation if field is not None else None
-        allowed = ", ".join(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else "?"
+        is_model = isinstance(parent, type) and issubclass(parent, BaseModel)
+        allowed = ", ".join(parent.model_fields) if is_model else "?"
         return f"{loc}: unknown key; allowed: {allowed}"
     if kind == "missing":
         return f"{loc}: required key is missing"

@@ -298,7 +298,7 @@ class BaseObjective:
         """``score`` with unexpected exceptions turned into ``Verdict.ERROR``."""
         try:
             return self.score(sample)
-        except Exception as exc:  # noqa: BLE001 - the whole point is to contain it
+        except Exception as exc:
             return Score.error(f"{type(self).__name__} raised {type(exc).__name__}: {exc}")
 
     def score_batch(self, samples: Sequence[Sample]) -> list[Score]:

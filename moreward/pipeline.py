@@ -17,7 +17,7 @@ import asyncio
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -132,7 +132,7 @@ class Pipeline:
                 obj = registry.get(ocfg.type, **ocfg.options)
             except ConfigError as exc:
                 raise type(exc)(f"{where}: objectives.{name}: {exc}") from None
-            objectives[name] = Routed(obj, ocfg.data_sources) if ocfg.data_sources is not None else obj
+            objectives[name] = obj if ocfg.data_sources is None else cast(Objective, Routed(obj, ocfg.data_sources))
         try:
             combiner = get_combiner(cfg.combiner.method, **cfg.combiner.options)
         except (ConfigError, ValueError) as exc:
@@ -219,7 +219,7 @@ def _fix_length(name: str, scores: Any, n: int) -> list[Score]:
 def _checked(name: str, obj: Objective, samples: list[Sample]) -> list[Score]:
     try:
         scores = obj.score_batch(samples)
-    except Exception as exc:  # noqa: BLE001 - one broken objective must not stop training
+    except Exception as exc:
         return [Score.error(f"objective {name!r} raised {type(exc).__name__}: {exc}")] * len(samples)
     return _fix_length(name, scores, len(samples))
 
@@ -230,6 +230,6 @@ async def _achecked(name: str, obj: Objective, samples: list[Sample]) -> list[Sc
             scores = await obj.ascore_batch(samples)
         else:
             scores = await asyncio.to_thread(obj.score_batch, samples)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return [Score.error(f"objective {name!r} raised {type(exc).__name__}: {exc}")] * len(samples)
     return _fix_length(name, scores, len(samples))

@@ -68,7 +68,7 @@ _BUILTIN_MODULES: dict[str, str] = {
     "column": "moreward.recipes.parts",
 }
 
-_factories: dict[str, Callable[..., Any]] = {}
+_factories: dict[str, Callable[..., Any] | _LazyEntryPoint] = {}
 _lock = threading.RLock()
 _entry_points_loaded = False
 

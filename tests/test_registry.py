@@ -71,7 +71,7 @@ def test_entry_point_plugin(monkeypatch):
     monkeypatch.setattr(registry, "_factories", dict(registry._factories))
     assert "plugin_upper" in registry.available()
     assert registry.get("plugin_upper").score(Sample("ABC")).passed
-    with pytest.raises(ConfigError, match="plugin_broken.*failed to load"):
+    with pytest.raises(ConfigError, match=r"plugin_broken.*failed to load"):
         registry.get("plugin_broken")
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "nondominated_mask",
     "preference_pairs",
     "summarise",
+    "value_matrix",
 ]
 
 
@@ -45,6 +46,19 @@ class ScoredRow:
     reward: float | None
     values: dict[str, float | None]
     verdicts: dict[str, str]
+
+    def vector(self, names: Sequence[str]) -> list[float]:
+        """The values of ``names``, NaN where missing."""
+        out = []
+        for n in names:
+            v = self.values.get(n)
+            out.append(math.nan if v is None else float(v))
+        return out
+
+
+def value_matrix(rows: Iterable[ScoredRow], names: Sequence[str]) -> np.ndarray:
+    """The (N, K) matrix of the rows' values for ``names``, NaN where missing."""
+    return np.array([r.vector(names) for r in rows], dtype=float).reshape(-1, len(names))
 
 
 def _group_key(value: Any) -> Hashable | None:
@@ -127,8 +141,7 @@ def nondominated_mask(M: np.ndarray) -> np.ndarray:
 def _matrix(rows: Sequence[ScoredRow], names: Sequence[str], signs: np.ndarray) -> np.ndarray:
     """The group's objective matrix, oriented so larger is better, without the columns that no row of
     the group has (objectives routed to other data sources): those cannot tell its rows apart."""
-    M = np.array([[np.nan if r.values.get(n) is None else float(r.values[n]) for n in names] for r in rows], dtype=float)
-    M = M.reshape(len(rows), len(names)) * signs
+    M = value_matrix(rows, names) * signs
     return M[:, ~np.isnan(M).all(axis=0)]
 
 
@@ -298,7 +311,7 @@ def preference_pairs(
                 if gap >= margin:
                     found.append((gap, i, j))
         found.sort(key=lambda t: (-t[0], t[1], t[2]))
-        for gap, i, j in found[:max_pairs_per_group]:
+        for _gap, i, j in found[:max_pairs_per_group]:
             prompt, chosen = _as_prompt_and_answer(run[i], fields)
             _, rejected = _as_prompt_and_answer(run[j], fields)
             yield {

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..config import FieldsConfig, load_config
 from ..errors import ConfigError
-from .analysis import filter_rows, iter_scored, preference_pairs, summarise, write_rows
+from .analysis import filter_rows, iter_scored, preference_pairs, summarise, value_matrix, write_rows
 
 __all__ = ["add_common_options", "cmd_filter", "cmd_front", "cmd_pairs", "cmd_summary"]
 
@@ -62,9 +62,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         names = list(summary.objectives)
         # Rebuild the matrix in a second pass: the summary keeps values per objective, not per row.
         rows = iter_scored(args.scored, group_field=fields.group)
-        M = np.array(
-            [[np.nan if r.values.get(n) is None else float(r.values[n]) for n in names] for r in rows], dtype=float
-        ).reshape(-1, len(names))
+        M = value_matrix(rows, names)
         pair = tuple(args.objectives.split(",")) if args.objectives else None
         if pair is not None and (len(pair) != 2 or any(p not in names for p in pair)):
             raise ConfigError(f"--objectives takes two names out of: {', '.join(names)}")
@@ -123,7 +121,7 @@ def cmd_front(args: argparse.Namespace) -> int:
         step = row.obj.get(args.by, "(missing)") if args.by else "all"
         if isinstance(step, (list, dict)):
             step = json.dumps(step, sort_keys=True)
-        by_step.setdefault(step, []).append([np.nan if row.values.get(n) is None else float(row.values[n]) for n in names])
+        by_step.setdefault(step, []).append(row.vector(names))
     if not names:
         raise ConfigError(f"{args.scored}: no scored rows")
     maximise = [n not in minimise for n in names]

@@ -54,8 +54,8 @@ class _OwningGzipFile(gzip.GzipFile):
 
 def open_input(path: str) -> IO[bytes]:
     """Open ``path`` (``-`` for stdin) for binary reading, decompressing gzip by its magic bytes."""
-    raw: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    raw: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type,type-var]
     if buffered.peek(2)[:2] == GZIP_MAGIC:
         return _OwningGzipFile(buffered, owns=path != "-")  # type: ignore[return-value]
     return buffered

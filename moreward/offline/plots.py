@@ -72,9 +72,9 @@ def plot_summary(
         plt.close(fig)
         written.append(path)
     if matrix.shape[1] >= 2:
-        path = _front_plot(plt, matrix, list(names), out, maximise, pair)
-        if path is not None:
-            written.append(path)
+        front = _front_plot(plt, matrix, list(names), out, maximise, pair)
+        if front is not None:
+            written.append(front)
     return written
 
 
@@ -86,10 +86,11 @@ def _front_plot(
         # (math only on math rows, ...) rarely overlap, and a pair without rows draws nothing.
         present = ~np.isnan(M)
         varying = [j for j in range(M.shape[1]) if np.unique(M[present[:, j], j]).size > 1]
-        candidates = [(a, b) for i, a in enumerate(varying) for b in varying[i + 1 :]]
+        candidates: list[tuple[int, int]] = [(a, b) for i, a in enumerate(varying) for b in varying[i + 1 :]]
         if not candidates:
             candidates = [(0, 1)]
-        cols = list(max(candidates, key=lambda ab: (int((present[:, ab[0]] & present[:, ab[1]]).sum()), -ab[0], -ab[1])))
+        best = max(candidates, key=lambda ab: (int((present[:, ab[0]] & present[:, ab[1]]).sum()), -ab[0], -ab[1]))
+        cols = [best[0], best[1]]
     else:
         cols = [names.index(pair[0]), names.index(pair[1])]
     ok = ~np.isnan(M[:, cols]).any(axis=1)

@@ -78,11 +78,11 @@ class _Sink:
         if path == "-":
             self.fh: IO[bytes] = sys.stdout.buffer
         elif truncate_to is not None:
-            self.fh = open(path, "r+b" if os.path.exists(path) else "w+b")  # noqa: SIM115
+            self.fh = open(path, "r+b" if os.path.exists(path) else "w+b")
             self.fh.truncate(truncate_to)
             self.fh.seek(truncate_to)
         else:
-            self.fh = open(path, "wb")  # noqa: SIM115
+            self.fh = open(path, "wb")
 
     def write(self, lines: list[str]) -> None:
         if not lines:
@@ -122,7 +122,7 @@ def _score_entries(pipe: Pipeline, entries: list[_Entry]) -> tuple[list[str], li
     err: list[str] = []
     try:
         results = pipe.score([e.sample for e in good])
-    except Exception as exc:  # noqa: BLE001 - a failing chunk goes to the errors file, not a crash
+    except Exception as exc:
         reason = f"scoring failed: {type(exc).__name__}: {exc}"
         return [], [error_record(e.line, e.line.error or reason) for e in entries], 0
     it = iter(results)

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from moreward.cli import main
 from moreward.offline.analysis import dominates, nondominated_mask

@@ -44,7 +44,7 @@ def test_front_by_step(tmp_path, capsys):
     rng = np.random.default_rng(0)
     rows = []
     for step in (10, 2, 30):  # out of order on purpose: the report sorts numerically
-        for i in range(12):
+        for _ in range(12):
             ok = rng.random() < 0.2 + step / 50
             rows.append({"step": step, "completion": ("4" if ok else "5") + " " * int(rng.integers(0, 9)), "reference": "4"})
     cfg = tmp_path / "c.toml"

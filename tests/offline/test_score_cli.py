@@ -159,7 +159,7 @@ def test_resume_after_sigkill_is_byte_identical(tmp_path, config, suffix):
     subprocess.run([*MOREWARD, *args, "-o", str(ref)], check=True, capture_output=True)
     state = Path(str(out) + ".moreward-resume.json")
     rng = random.Random()
-    for attempt in range(5):
+    for _attempt in range(5):
         proc = subprocess.Popen([*MOREWARD, *args, "-o", str(out)], stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while not state.exists() and proc.poll() is None and time.monotonic() < deadline:
