@@ -48,3 +48,17 @@ def test_check_bad_config_exits_2(tmp_path, capsys):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_check_fuzz(tmp_path, capsys):
+    pytest.importorskip("hypothesis")
+    assert main(["check", str(EXAMPLE), "--fuzz", "--max-examples", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "(valid)" in out and "answer" in out and "format" in out
+
+
+def test_recipes_command(capsys):
+    assert main(["recipes", "list"]) == 0
+    assert "dapo" in capsys.readouterr().out
+    assert main(["recipes", "show", "dapo"]) == 0
+    assert "dapo_overlong" in capsys.readouterr().out

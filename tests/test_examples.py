@@ -70,3 +70,12 @@ def test_trl_script(tmp_path):
     pytest.importorskip("trl")
     out = run([sys.executable, str(EXAMPLES / "trl_grpo.py")], tmp_path)
     assert out.count("step ") == 2 and "rewards/answer/mean" in out
+
+
+def test_recipe_configs_are_the_shipped_ones():
+    from moreward import recipes
+
+    linked = sorted(p.stem for p in (EXAMPLES / "recipes").glob("*.toml"))
+    assert linked == sorted(recipes.available())
+    for name in linked:
+        assert (EXAMPLES / "recipes" / f"{name}.toml").read_text() == recipes.show(name)
