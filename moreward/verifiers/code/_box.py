@@ -440,6 +440,9 @@ def zygote_main(argv: list[str]) -> None:
     except BaseException as exc:
         mode = {"kind": "none", "error": str(exc)}
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # lanes are reaped by the kernel
+    from . import _warm
+
+    _warm.warm()
     gc.collect()
     gc.freeze()  # keep the warm heap's pages shared with every fork
     sock.send(json.dumps({"ready": True, "mode": mode, "pid": os.getpid()}).encode())
