@@ -123,3 +123,64 @@ def test_missing_moocore_backend(monkeypatch):
     # auto falls back to the exact numpy kernels
     X = np.random.default_rng(0).random((9, 4))
     assert np.allclose(hv_contributions(X, ref=np.zeros(4)), ref.hvc(X, np.zeros(4)))
+
+
+# ----------------------------------------------------------------- 4-objective kernel
+def _generic(X, g, r, monkeypatch):
+    """Contributions from the generic slicing kernel (the 4-D kernel switched off)."""
+    import moreward.pareto.hv as mod
+
+    with monkeypatch.context() as m:
+        m.setattr(mod, "_HVC4_MAX", 0)
+        return hv_contributions(X, g, ref=r, backend="numpy")
+
+
+def test_hvc4_equals_brute_force_with_ties_nan_reference_and_unequal_groups():
+    rng = np.random.default_rng(44)
+    sizes = rng.integers(1, 8, size=30)
+    g = np.repeat(np.arange(sizes.size), sizes)
+    rng.shuffle(g)
+    X = rng.integers(0, 3, size=(g.size, 4)).astype(float)  # ties and duplicates
+    X[rng.random(g.size) < 0.1] = X[0]  # more exact copies
+    X[rng.random(X.shape) < 0.05] = np.nan  # missing values count as the reference
+    r = np.full(4, 0.0)  # many points on the reference in some objective
+    mx = [True, False, True, False]
+    Xm = np.where(mx, X, -X)
+    c = hv_contributions(Xm, g, ref=r, maximise=mx, backend="numpy")
+    for gid in range(sizes.size):
+        rows = g == gid
+        assert np.allclose(c[rows], ref.hvc(np.nan_to_num(X[rows], nan=0.0), r), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("levels", [3, 6, None])
+def test_hvc4_equals_generic_slicing(levels, monkeypatch):
+    rng = np.random.default_rng(45 if levels is None else levels)
+    sizes = rng.integers(1, 24, size=40)
+    g = np.repeat(np.arange(sizes.size), sizes)
+    rng.shuffle(g)
+    X = rng.random((g.size, 4)) if levels is None else rng.integers(0, levels, (g.size, 4)).astype(float)
+    X[rng.random(g.size) < 0.05] = np.nan
+    r = np.full(4, -0.5)
+    c = hv_contributions(X, g, ref=r, backend="numpy")
+    assert np.allclose(c, _generic(X, g, r, monkeypatch), rtol=1e-9, atol=1e-12)
+    assert (c >= 0).all()
+
+
+def test_hvc4_chunks_equal_one_pass(monkeypatch):
+    import moreward.pareto._hvc4 as k4
+
+    rng = np.random.default_rng(46)
+    X = rng.random((12 * 50, 4))
+    g = np.repeat(np.arange(50), 12)
+    whole = hv_contributions(X, g, ref=np.zeros(4), backend="numpy")
+    monkeypatch.setattr(k4, "_CELLS", 1)  # one group per chunk
+    assert np.allclose(hv_contributions(X, g, ref=np.zeros(4), backend="numpy"), whole, rtol=1e-12, atol=0)
+
+
+@needs_moocore
+def test_auto_backend_uses_hvc4_up_to_12_rollouts():
+    from moreward.pareto.hv import _use_moocore
+
+    assert _use_moocore("auto", 4, 12, contributions=True) is None
+    assert _use_moocore("auto", 4, 13, contributions=True) is not None
+    assert _use_moocore("auto", 4, 9) is not None  # hypervolume alone: generic slicing
