@@ -78,7 +78,8 @@ def _replies(ns: dict[str, Any]) -> bytes:
     """What the program side would answer to ``_TEST``'s calls, framed."""
     frames = [json.dumps({"names": sorted(k for k, v in ns.items() if callable(v) and not k.startswith("__"))})
               .encode()]
-    for args in ([[1, 2, 3]], [[]], [[4, 5], 0], [[2]]):  # the prelude's g and h stay trusted, local
+    calls: list[list[Any]] = [[[1, 2, 3]], [[]], [[4, 5], 0], [[2]]]
+    for args in calls:  # the prelude's g and h stay trusted, local
         frames.append(_child._call(ns, "f", _codec.decode(json.loads(_codec.dumps(args))), {}))
     return b"".join(struct.pack(">I", len(p)) + p for p in frames)
 
