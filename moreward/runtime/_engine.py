@@ -122,7 +122,14 @@ class Engine(Processes):
             self.wake()
 
     def next_job(self, worker: Worker, now: float) -> Job | None:
-        """Under lock: the next queued job for a free ``worker``, or park it as idle."""
+        """Under lock: the next queued job for a free ``worker``, or park it as idle.
+
+        A worker forked before the last :meth:`WorkerPool.add_preload` is retired and
+        replaced instead (``None``, with ``worker.retired`` set)."""
+        if worker.gen < self.preload_gen:
+            self.retire(worker, kill=True, now=now)
+            self.top_up(now)
+            return None
         while self.pending:
             job = self.pending.popleft()
             if not job.running:
@@ -215,6 +222,8 @@ class Engine(Processes):
             worker = self.idle.pop()
             job = self.next_job(worker, now)
             if job is None:
+                if worker.retired:  # a stale worker: try the next idle one
+                    continue
                 break
             matched.append((worker, job))
         return matched

@@ -58,6 +58,9 @@ class Processes:
         self.fail_reason = "worker exited during start-up"
         self.restarts: deque[float] = deque()
         self.tokens = 0
+        # Bumped by add_preload: workers of an older generation lack the new modules, so they
+        # are replaced once idle instead of importing them inside some job's deadline.
+        self.preload_gen = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.ctrl: socket.socket | None = None
         self.ctrl_reader = w.MsgReader()
@@ -125,6 +128,7 @@ class Processes:
                 return
             mine.settimeout(_SEND_TIMEOUT)
             worker = Worker(self.tokens, mine)
+            worker.gen = self.preload_gen
             self.workers[worker.token] = worker
             self.sel.register(mine, selectors.EVENT_READ, worker)
 

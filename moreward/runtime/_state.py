@@ -42,6 +42,7 @@ class Worker:
         "broken",
         "buf",
         "close_pending",
+        "gen",
         "job",
         "pid",
         "ready",
@@ -62,6 +63,7 @@ class Worker:
         self.close_pending = False
         self.broken = False  # a write failed: retire it
         self.retired = False
+        self.gen = 0  # the preload generation it was forked with (see Engine.preload_gen)
 
 
 Settled = list[tuple[Job, JobResult]]

@@ -251,7 +251,11 @@ class WorkerPool:
         return tuple(self._engine.preload)
 
     def add_preload(self, modules: Sequence[str]) -> None:
-        """Import more modules in the fork server (workers forked from now on start with them)."""
+        """Import more modules in the fork server, and replace the workers forked before.
+
+        Idle workers are replaced at once and busy ones when their job ends, so no later
+        job pays for the import inside its own deadline (the first sympy import takes
+        about a second: it would turn a math check into a TIMEOUT)."""
         if isinstance(modules, str):
             modules = [modules]
         engine = self._engine
@@ -265,7 +269,14 @@ class WorkerPool:
             new = [m for m in new if m not in engine.preload]
             engine.preload.extend(new)
             if new:
-                engine.ctrl_send("preload", new)
+                engine.ctrl_send("preload", new)  # the zygote imports before it forks again
+                engine.preload_gen += 1
+                now = time.monotonic()
+                for worker in [w for w in engine.idle if w.ready]:
+                    engine.idle.remove(worker)
+                    engine.retire(worker, kill=True, now=now)
+                engine.top_up(now)
+                engine.wake()
 
     def worker_pids(self) -> list[int]:
         """The pids of the current workers (for diagnostics and tests)."""

@@ -143,3 +143,9 @@ def fork_then_exit(pidfile, code):
 def vm_size():
     with open("/proc/self/status") as fh:
         return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize"))
+
+
+def module_loaded(name):
+    import sys
+
+    return name in sys.modules
