@@ -11,7 +11,7 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
 
 from ..core import BaseObjective, Sample, Score, Verdict
@@ -120,17 +120,29 @@ class ExactMatch(BaseObjective):
         )
 
     def score(self, sample: Sample) -> Score:
-        refs = _references(sample.reference)
-        if refs is None:
-            return Score.skip(f"reference must be a string or a list of strings, got {sample.reference!r:.60}")
-        span = extract_span(sample.completion, self.extract)
-        if span is None:
-            return Score(0.0, Verdict.INVALID, f"no {self.extract} span in the completion")
+        found = _refs_and_span(sample, extract_span, self.extract)
+        if isinstance(found, Score):
+            return found
+        refs, span = found
         got = self._norm(span)
         for ref in refs:
             if got == self._norm(ref):
                 return Score.from_bool(True, "normalised strings are equal", extracted=span, matched=ref)
         return Score.from_bool(False, "normalised strings differ", extracted=span)
+
+
+def _refs_and_span(
+    sample: Sample, extract: Callable[[str, Any], str | None], how: str
+) -> tuple[list[str], str] | Score:
+    """The acceptable references and the compared span of the completion, or the Score that
+    ends the check: SKIP for an unusable reference, INVALID when the span is absent."""
+    refs = _references(sample.reference)
+    if refs is None:
+        return Score.skip(f"reference must be a string or a list of strings, got {sample.reference!r:.60}")
+    span = extract(sample.completion, how)
+    if span is None:
+        return Score(0.0, Verdict.INVALID, f"no {how} span in the completion")
+    return refs, span
 
 
 def _references(reference: Any) -> list[str] | None:
@@ -305,12 +317,10 @@ class TokenF1(BaseObjective):
         self.extract = extract
 
     def score(self, sample: Sample) -> Score:
-        refs = _references(sample.reference)
-        if refs is None:
-            return Score.skip(f"reference must be a string or a list of strings, got {sample.reference!r:.60}")
-        span = extract_answer(sample.completion, self.extract)
-        if span is None:
-            return Score(0.0, Verdict.INVALID, f"no {self.extract} span in the completion")
+        found = _refs_and_span(sample, extract_answer, self.extract)
+        if isinstance(found, Score):
+            return found
+        refs, span = found
         best = max(((token_f1(span, r), r) for r in refs), key=lambda x: x[0][0])
         (f1, precision, recall), ref = best
         verdict = Verdict.PASS if f1 == 1.0 else Verdict.FAIL if f1 == 0.0 else Verdict.PARTIAL
@@ -336,12 +346,10 @@ class SubExactMatch(BaseObjective):
         self.whole_words = bool(whole_words)
 
     def score(self, sample: Sample) -> Score:
-        refs = _references(sample.reference)
-        if refs is None:
-            return Score.skip(f"reference must be a string or a list of strings, got {sample.reference!r:.60}")
-        span = extract_answer(sample.completion, self.extract)
-        if span is None:
-            return Score(0.0, Verdict.INVALID, f"no {self.extract} span in the completion")
+        found = _refs_and_span(sample, extract_answer, self.extract)
+        if isinstance(found, Score):
+            return found
+        refs, span = found
         for ref in refs:
             if sub_exact_match(span, ref, whole_words=self.whole_words):
                 return Score.from_bool(True, "one contains the other after normalisation", extracted=span, matched=ref)
