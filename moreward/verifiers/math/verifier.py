@@ -351,17 +351,27 @@ class MathVerifier(BaseObjective):
         """Score one sample (PASS / FAIL / INVALID / TIMEOUT / ERROR / SKIP)."""
         return self.score_batch([sample])[0]
 
-    def score_batch(self, samples: Sequence[Sample]) -> list[Score]:
-        """Score many samples: fast-path cases inline, the rest spread over the worker pool."""
+    def _start(
+        self, samples: Sequence[Sample]
+    ) -> tuple[list[Score | _Pending], dict[tuple[str, str], Future[Any]]] | list[Score]:
+        """Decide the fast-path samples and submit the rest: ``(items, futures)``, or the final
+        scores when the pool is unavailable (ERROR for every sample that needed it)."""
         items = [self._guarded_prepare(s, i) for i, s in enumerate(samples)]
         try:
-            futures = self._submit(items)
+            return items, self._submit(items)
         except Exception as exc:
             if self.raise_on_error:
                 raise
             return [
                 x if isinstance(x, Score) else Score.error(f"worker pool unavailable: {exc}") for x in items
             ]
+
+    def score_batch(self, samples: Sequence[Sample]) -> list[Score]:
+        """Score many samples: fast-path cases inline, the rest spread over the worker pool."""
+        started = self._start(samples)
+        if isinstance(started, list):
+            return started
+        items, futures = started
         return [
             x if isinstance(x, Score) else self._finish(x, [futures[j].result() for j in x.jobs])
             for x in items
@@ -373,15 +383,10 @@ class MathVerifier(BaseObjective):
 
     async def ascore_batch(self, samples: Sequence[Sample]) -> list[Score]:
         """Async :meth:`score_batch`: never blocks the event loop on a worker."""
-        items = [self._guarded_prepare(s, i) for i, s in enumerate(samples)]
-        try:
-            futures = self._submit(items)
-        except Exception as exc:
-            if self.raise_on_error:
-                raise
-            return [
-                x if isinstance(x, Score) else Score.error(f"worker pool unavailable: {exc}") for x in items
-            ]
+        started = self._start(samples)
+        if isinstance(started, list):
+            return started
+        items, futures = started
         done = {job: await asyncio.wrap_future(f) for job, f in futures.items()}
         return [x if isinstance(x, Score) else self._finish(x, [done[j] for j in x.jobs]) for x in items]
 
