@@ -17,7 +17,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..config import load_config
 from ..errors import ConfigError, missing_extra
 from ..pipeline import Pipeline
 from .jsonl import iter_raw_lines, open_input
@@ -72,9 +71,9 @@ def score_file_ray(
         raise missing_extra("ray[data]", "ray") from exc
     if chunk_size < 1:
         raise ConfigError(f"chunk_size must be >= 1, got {chunk_size}")
-    cfg = load_config(config)
-    pipe = Pipeline.from_config(cfg)  # validate before starting anything
-    portable = cfg.model_dump(mode="json")  # a dict travels to remote actors; a local path might not exist there
+    pipe = Pipeline.from_config(config)  # validate before starting anything; errors name the file
+    assert pipe.config is not None  # from_config always keeps the parsed config
+    portable = pipe.config.model_dump(mode="json")  # a dict travels to remote actors; a local path might not exist there
     if errors_path is None:
         errors_path = _default_errors_path(out_path) if out_path != "-" else None
     started_here = not ray.is_initialized()

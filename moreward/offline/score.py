@@ -34,7 +34,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any
 
-from ..config import PipelineConfig, load_config
+from ..config import PipelineConfig
 from ..errors import ConfigError, InputError
 from ..pipeline import Pipeline
 from .jsonl import ParsedLine, error_record, is_gzip_path, iter_raw_lines, open_input, output_line, parse_line
@@ -244,8 +244,9 @@ def score_file(
         raise ConfigError(f"workers must be >= 1, got {workers}")
     if resume and out_path == "-":
         raise ConfigError("--resume needs an output file, not stdout")
-    cfg = load_config(config)
-    pipe = Pipeline.from_config(config)
+    pipe = Pipeline.from_config(config)  # errors name the config file
+    cfg = pipe.config
+    assert cfg is not None  # from_config always keeps the parsed config
     digest = _config_digest(cfg)
     if errors_path is None:
         errors_path = "-stderr" if out_path == "-" else _default_errors_path(out_path)
