@@ -21,8 +21,9 @@ test code go to the sandbox, the latter to the checker process alone.
 
 from __future__ import annotations
 
-import ast
+import io
 import json
+import tokenize
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -175,12 +176,24 @@ def _require_check(code: str, where: str) -> None:
 
     Without one (``"add(1, 2) == 3"``, a bare ``"42"``), every program that runs would
     pass: a false positive a policy learns to exploit, so such a reference is ungradeable.
+
+    Why ``compile`` and ``tokenize`` rather than ``ast.parse``: CPython up to 3.12 keeps
+    the depth counter of its AST-object builder per interpreter, not per thread, so two
+    threads parsing at once (``score_batch`` reads suites in a thread pool) can fail with
+    ``SystemError: AST constructor recursion depth mismatch`` (seen in CI here, and in
+    pytest-dev/pytest#10763, python/cpython#106905).
+    ``compile`` builds no AST objects, and it also rejects what the checker's own
+    ``compile`` would (``return`` outside a function); keywords cannot be identifiers,
+    so a NAME token ``assert``/``raise`` is the statement itself.
     """
     try:
-        tree = ast.parse(code)
+        compile(code, "test.py", "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise ValueError(f"{where} is not valid Python: {exc.msg} (line {exc.lineno})") from None
-    if not any(isinstance(node, (ast.Assert, ast.Raise)) for node in ast.walk(tree)):
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+        raise ValueError(f"{where} cannot be compiled: {type(exc).__name__}: {exc}") from None
+    tokens = tokenize.generate_tokens(io.StringIO(code).readline)
+    if not any(tok.type == tokenize.NAME and tok.string in ("assert", "raise") for tok in tokens):
         raise ValueError(f"{where} has no assert or raise, so any program would pass it: {code.strip()[:60]!r}")
 
 
