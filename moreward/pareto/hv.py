@@ -19,15 +19,24 @@ Own, vectorised numpy algorithms, exact for any number of objectives:
 - 4-objective contributions: only the ``G (G + 1) / 2`` distinct slices, with a cheaper
   sweep inside them (:mod:`._hvc4`), about half the work of the generic slicing.
 
-With ``backend="auto"`` moocore (the ``pareto`` extra) takes over, when installed,
-where its sweep algorithms beat the slicing: 3 objectives beyond 256 points per group
-(after dropping the points that cannot matter), 4 objectives beyond 8 (contributions:
-beyond 12), 5 beyond 6, more objectives always. Without moocore the numpy kernels
-compute everything, exactly.
+With ``backend="auto"`` and numba installed (the ``pareto`` extra), contributions of 2
+to 4 objectives come from a compiled kernel (:mod:`._hvc_jit`: the slicing above, but
+visiting only the active points of each slice, with no padding and one call for all
+groups): 2.5-14 times a Python loop over moocore in ``benchmarks/pareto_bench.py``,
+and 1.5-4 times the numpy kernels; for 4 objectives up to 256 rollouts per group,
+beyond which moocore's sweep wins on large fronts. numba is imported on first use,
+never by ``import moreward.pareto``, and compiles once per machine (cached on disk).
+
+Otherwise, with ``backend="auto"`` moocore (the ``pareto`` extra) takes over, when
+installed, where its sweep algorithms beat the slicing: 3 objectives beyond 256 points
+per group (after dropping the points that cannot matter), 4 objectives beyond 8
+(contributions: beyond 12), 5 beyond 6, more objectives always. Without moocore the
+numpy kernels compute everything, exactly.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Sequence
 from typing import Any, Literal
 
@@ -54,6 +63,13 @@ _NUMPY_CONTRIB_CELLS = {**_NUMPY_CELLS, 4: 12**3}
 _HVC4_MAX = 64
 #: groups of this many rollouts or more are first pruned to the rows that can matter
 _PRUNE_FROM = 32
+#: the compiled kernel (:mod:`._hvc_jit`) computes contributions of K objectives for
+#: groups up to this size; it does ``O(n^3)`` work for 4 objectives (n the rows left
+#: after pruning), which moocore's sweep beats on fronts of 512 rollouts
+_JIT_MAX = {2: 1 << 62, 3: 1 << 62, 4: 256}
+#: ... and prunes groups of this many rows or more inside the kernel first (measured:
+#: below these sizes the pruning costs more than it saves); 2 objectives never need it
+_JIT_PRUNE_FROM = {2: 1 << 62, 3: 32, 4: 16}
 
 
 def _moocore() -> Any:
@@ -63,6 +79,16 @@ def _moocore() -> Any:
     except ImportError:
         return None
     return moocore
+
+
+@functools.cache
+def _jit_kernel() -> Any:
+    """The compiled contribution kernel (:func:`._hvc_jit.hvc_segments`), or None when
+    numba is not installed. Imported on first use: ``import moreward.pareto`` must not
+    pay for importing numba (about 0.3 s)."""
+    from . import _hvc_jit
+
+    return _hvc_jit.hvc_segments if _hvc_jit.HAS_NUMBA else None
 
 
 def _prepare(points: Any, ref: Any, maximise: bool | Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
@@ -348,8 +374,9 @@ def hv_contributions(
         points: (N, K) objective values; NaN counts as the reference value.
         groups: length-N group ids, or None for a single group.
         ref: (K,) reference point, in the objectives' own units and directions.
-        backend: "auto" (own kernels; moocore for large 4+ objective groups when
-            installed), "numpy" (always own) or "moocore".
+        backend: "auto" (the compiled kernel for 2-4 objectives when numba is
+            installed; else own kernels, and moocore for large 4+ objective groups when
+            installed), "numpy" (always the numpy kernels) or "moocore".
 
     Examples:
         >>> hv_contributions([[2, 2], [1, 1], [1, 3]], ref=[0, 0]).tolist()
@@ -361,6 +388,20 @@ def hv_contributions(
     if n == 0 or k == 0:
         return out
     codes = group_codes(groups, n)
+    jit = _jit_kernel() if backend == "auto" and k in _JIT_MAX else None
+    if jit is not None:
+        seg = Segments(codes)
+        if int(seg.counts.max()) <= _JIT_MAX[k]:
+            # the kernel takes the rows grouped, reference at 0; rows at the reference in
+            # some objective need no filtering there (no volume, no effect on the others).
+            # np.take: ``X[order]`` on a 2-column array is many times slower
+            Z = X if seg.contiguous else np.take(X, seg.order, axis=0)
+            Z -= r
+            res = jit(Z, seg.starts, seg.counts, _JIT_PRUNE_FROM[k])
+            if seg.contiguous:
+                return res
+            out[seg.order] = res
+            return out
     # rows not strictly better than ref in every objective have no volume: 0, no effect
     rows = np.flatnonzero((X > r).all(axis=1))
     if k >= 3 and backend != "moocore" and rows.size:
