@@ -105,6 +105,12 @@ def _prepare(points: Any, ref: Any, maximise: bool | Sequence[bool]) -> tuple[np
     X *= sign
     r = r * sign
     X[np.isnan(X)] = -np.inf
+    if np.isposinf(X).any():  # an infinite volume: the numpy kernels give NaN, moocore crashes
+        row, col = (int(v[0]) for v in np.nonzero(np.isposinf(X)))
+        raise ValueError(f"hypervolume needs finite values: row {row}, objective {col} is "
+                         f"{'inf' if sign[col] > 0 else '-inf'} (the best possible value), so its volume is infinite")
+    if not np.isfinite(r).all():
+        raise ValueError(f"ref must be finite, got {r * sign}")
     np.maximum(X, r, out=X)
     return X, r
 
