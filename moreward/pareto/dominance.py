@@ -15,10 +15,16 @@ as good in that objective as a bitmask (one ``uint64`` word per 64 rollouts). Th
 those sets over the objectives is the set of weak dominators, so the whole
 ``B x G x G x K`` dominance tensor of a batch costs ``B x K`` sorts and ``B x G x K``
 word operations. Fronts are then peeled with a few word operations per front.
+
+With numba installed (the ``pareto`` extra), :func:`pareto_rank` runs a compiled kernel
+instead (:mod:`._rank_jit`: one loop over the groups, with no padding and no whole-batch
+temporaries), for any group size with one or two objectives and for groups of up to
+:data:`_JIT_MAX` rollouts with more; numba is imported on its first call.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -174,6 +180,21 @@ def _rank_padded(X: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return _peel(dom, valid)
 
 
+@functools.cache
+def _rank_kernel() -> Any:
+    """The compiled rank kernel (:func:`._rank_jit.rank_segments`), or None when numba is
+    not installed. Imported on first use: ``import moreward.pareto`` must not pay for
+    importing numba."""
+    from . import _rank_jit
+
+    return _rank_jit.rank_segments if _rank_jit.HAS_NUMBA else None
+
+
+#: with 3 or more objectives the compiled kernel is O(G^2 K) per group (moocore's sweeps
+#: are O(G log G) for K = 3): a batch with a larger group takes the paths above
+_JIT_MAX = 2048
+
+
 def pareto_rank(
     R: Any, groups: GroupsLike = None, /, *, maximise: bool | Sequence[bool] = True
 ) -> np.ndarray:
@@ -199,6 +220,10 @@ def pareto_rank(
     if n == 0 or X.shape[1] == 0:
         return out
     seg = Segments(group_codes(groups, n))
+    kernel = _rank_kernel()
+    if kernel is not None and (X.shape[1] <= 2 or int(seg.counts.max()) <= _JIT_MAX):
+        ranks: np.ndarray = kernel(X, seg.order, seg.starts, seg.counts)
+        return ranks
     for pad in seg.padded():
         pad.scatter(out, _rank_padded(pad.gather(X, -np.inf), pad.valid))
     return out
