@@ -3,9 +3,37 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 
 import numpy as np
+import pytest
+
+
+def installed(module):
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+HAS_MOOCORE = installed("moocore")
+needs_moocore = pytest.mark.skipif(not HAS_MOOCORE, reason="moocore not installed")
+
+
+def record_kernel(monkeypatch, module):
+    """Wrap ``module._kernel`` (a compiled kernel's entry): the returned list receives
+    the shape of its first argument at each call."""
+    calls = []
+    inner = module._kernel
+
+    def spy(*args):
+        calls.append(args[0].shape)
+        return inner(*args)
+
+    monkeypatch.setattr(module, "_kernel", spy)
+    return calls
 
 
 def orient(X, maximise=True):

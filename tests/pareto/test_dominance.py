@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-
 import moreward_pareto_ref as ref
 import numpy as np
 import pytest
 
 from moreward.pareto import crowding_distance, is_nondominated, pareto_rank
 
-
-def _available(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
-
-
-HAS_MOOCORE = _available("moocore")
-needs_moocore = pytest.mark.skipif(not HAS_MOOCORE, reason="moocore not installed")
+needs_moocore = ref.needs_moocore
 
 
 def _random_batch(rng, n_groups, max_size, k, levels=3):

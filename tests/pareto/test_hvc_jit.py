@@ -3,7 +3,6 @@ the numpy kernels and moocore, and the ``auto`` backend's dispatch to it."""
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 import sys
 
@@ -18,16 +17,7 @@ numba = pytest.importorskip("numba")
 import moreward.pareto._hvc_jit as jit  # noqa: E402
 import moreward.pareto.hv as hv  # noqa: E402
 
-
-def _has(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
-
-
-needs_moocore = pytest.mark.skipif(not _has("moocore"), reason="moocore not installed")
+needs_moocore = ref.needs_moocore
 
 
 def _kernel(X: np.ndarray, g: np.ndarray, r: np.ndarray, prune_from: int) -> np.ndarray:
@@ -149,17 +139,10 @@ def test_missing_values_minimisation_and_labels_through_auto():
 @pytest.fixture
 def kernel_calls(monkeypatch):
     """Counts the compiled kernel's calls; numpy kernels and moocore raise if used."""
-    calls = []
-    inner = jit._kernel
-
-    def spy(*args):
-        calls.append(args[0].shape)
-        return inner(*args)
-
     def forbidden(*args, **kwargs):
         raise AssertionError("auto should have used the compiled kernel")
 
-    monkeypatch.setattr(jit, "_kernel", spy)
+    calls = ref.record_kernel(monkeypatch, jit)
     monkeypatch.setattr(hv, "_numpy_padded", forbidden)
     monkeypatch.setattr(hv, "_moocore", forbidden)
     return calls
@@ -176,9 +159,7 @@ def test_auto_uses_the_compiled_kernel(k, kernel_calls):
 
 
 def test_other_backends_and_sizes_do_not_use_it(monkeypatch):
-    calls = []
-    inner = jit._kernel
-    monkeypatch.setattr(jit, "_kernel", lambda *a: calls.append(1) or inner(*a))
+    calls = ref.record_kernel(monkeypatch, jit)
     X = np.random.default_rng(0).random((20, 4))
     hv_contributions(X, ref=np.zeros(4), backend="numpy")
     hv_contributions(np.random.default_rng(0).random((20, 5)), ref=np.zeros(5))  # 5 objectives

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import moreward_pareto_ref as ref
 import numpy as np
 import pytest
@@ -11,17 +9,7 @@ import pytest
 from moreward.errors import MissingExtraError
 from moreward.pareto import hv_contributions, hypervolume
 
-
-def _available(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
-
-
-HAS_MOOCORE = _available("moocore")
-needs_moocore = pytest.mark.skipif(not HAS_MOOCORE, reason="moocore not installed")
+needs_moocore = ref.needs_moocore
 
 
 def _cases(rng, k, n_max=7, count=25):

@@ -3,7 +3,6 @@ against brute force and moocore, and :func:`pareto_rank`'s dispatch to it."""
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 import sys
 
@@ -18,16 +17,7 @@ numba = pytest.importorskip("numba")
 import moreward.pareto._rank_jit as jit  # noqa: E402
 import moreward.pareto.dominance as dom  # noqa: E402
 
-
-def _has(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
-
-
-needs_moocore = pytest.mark.skipif(not _has("moocore"), reason="moocore not installed")
+needs_moocore = ref.needs_moocore
 
 #: (small, bits_max2): the default split, everything on the sorted path, everything
 #: (but one objective) on the bitmask path
@@ -150,17 +140,10 @@ def test_popcount():
 @pytest.fixture
 def kernel_calls(monkeypatch):
     """Records the compiled kernel's calls; the numpy path and moocore raise if used."""
-    calls = []
-    inner = jit._kernel
-
-    def spy(*args):
-        calls.append(args[0].shape)
-        return inner(*args)
-
     def forbidden(*args, **kwargs):
         raise AssertionError("pareto_rank should have used the compiled kernel")
 
-    monkeypatch.setattr(jit, "_kernel", spy)
+    calls = ref.record_kernel(monkeypatch, jit)
     monkeypatch.setattr(dom, "_rank_padded", forbidden)
     monkeypatch.setattr(dom, "_moocore_for", forbidden)
     return calls
@@ -187,9 +170,7 @@ def test_two_objectives_use_it_at_any_group_size(kernel_calls, monkeypatch):
 
 
 def test_larger_groups_with_three_objectives_do_not_use_it(monkeypatch):
-    calls = []
-    inner = jit._kernel
-    monkeypatch.setattr(jit, "_kernel", lambda *a: calls.append(1) or inner(*a))
+    calls = ref.record_kernel(monkeypatch, jit)
     monkeypatch.setattr(dom, "_JIT_MAX", 10)
     X = np.random.default_rng(1).integers(0, 3, (40, 3)).astype(float)
     g = np.repeat([0, 1], [11, 29])

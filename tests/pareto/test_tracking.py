@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 
+import moreward_pareto_ref as ref
 import numpy as np
 import pytest
 
 from moreward.errors import MissingExtraError
 from moreward.pareto import FrontTracker, hypervolume, igd_plus, plot_front, spread
 
-
-def _available(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
+HAS_MPL = ref.installed("matplotlib")
 
 
-HAS_MOOCORE = _available("moocore")
-HAS_MPL = _available("matplotlib")
-
-
-@pytest.mark.skipif(not HAS_MOOCORE, reason="moocore not installed")
+@ref.needs_moocore
 def test_igd_plus_equals_moocore():
     import moocore
 
