@@ -273,6 +273,12 @@ def _ranks_bits(
 
 
 @_jit
+def _on_bitmask_path(n: int, K: int, small: int, bits_max2: int) -> bool:
+    """Whether a group of ``n`` rows and ``K`` objectives takes the bitmask path."""
+    return n > small and (K >= 3 or (K == 2 and n <= bits_max2))
+
+
+@_jit
 def _kernel(
     Z: np.ndarray,
     order: np.ndarray,
@@ -291,7 +297,7 @@ def _kernel(
     for s in range(counts.shape[0]):
         n = counts[s]
         cap = max(cap, n)
-        if n > small and (K >= 3 or (K == 2 and n <= bits_max2)):
+        if _on_bitmask_path(n, K, small, bits_max2):
             bcap = max(bcap, n)
     words = (bcap + 63) >> 6
     idx = np.empty(cap, dtype=np.int64)
@@ -311,7 +317,7 @@ def _kernel(
         lo = starts[s]
         for t in range(n):
             idx[t] = order[lo + t]
-        if n > small and (K >= 3 or (K == 2 and n <= bits_max2)):
+        if _on_bitmask_path(n, K, small, bits_max2):
             for t in range(n):
                 for d in range(K):
                     Y[d, t] = Z[idx[t], d]

@@ -105,8 +105,9 @@ def _prepare(points: Any, ref: Any, maximise: bool | Sequence[bool]) -> tuple[np
     X *= sign
     r = r * sign
     X[np.isnan(X)] = -np.inf
-    if np.isposinf(X).any():  # an infinite volume: the numpy kernels give NaN, moocore crashes
-        row, col = (int(v[0]) for v in np.nonzero(np.isposinf(X)))
+    infinite = np.argwhere(np.isposinf(X))
+    if infinite.size:  # an infinite volume: the numpy kernels give NaN, moocore crashes
+        row, col = (int(v) for v in infinite[0])
         raise ValueError(f"hypervolume needs finite values: row {row}, objective {col} is "
                          f"{'inf' if sign[col] > 0 else '-inf'} (the best possible value), so its volume is infinite")
     if not np.isfinite(r).all():
