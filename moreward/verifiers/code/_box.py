@@ -242,8 +242,14 @@ def _submounts(plan: list[tuple[str, str, str]]) -> list[str]:
     return out
 
 
-def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], cg: dict[str, Any]) -> None:
-    """A lane: join the cgroups once, then run samples one at a time. Never returns."""
+def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], cg: dict[str, Any],
+              checker: tuple[socket.socket, int]) -> None:
+    """A lane: join the cgroups once, then run samples one at a time. Never returns.
+
+    A ``run`` message may carry a budget for the direct path (``_direct``: one
+    assert-style test, the program as the box's init, the test in ``checker``)."""
+    from . import _direct
+
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
     try:
@@ -278,12 +284,20 @@ def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], c
             if not msg:
                 break
             continue
-        run_sample(fds, float(msg[4:]), conf, mode, (events, limit))
+        deadline, _, extra = msg[4:].partition(b" ")
+        budget = json.loads(extra) if extra else None
+        healthy = True
+        if budget and mode["kind"] != "none":
+            healthy = _direct.run_direct(fds, float(deadline), budget, mode, (events, limit), checker)
+        else:
+            run_sample(fds, float(deadline), conf, mode, (events, limit))
         for fd in fds:
             try:
                 os.close(fd)
             except OSError:
                 pass
+        if not healthy:  # the checker is gone: the parent starts a new lane and checker
+            break
         try:
             sock.send(b"free")
         except OSError:
@@ -426,7 +440,7 @@ def zygote_main(argv: list[str]) -> None:
             importlib.import_module(name)
         except Exception:  # a preload is only an optimisation
             pass
-    from . import _checker, _child, _codec, _init, _root, _sys  # noqa: F401 - loaded before forking
+    from . import _checker, _child, _codec, _direct, _init, _root, _sys  # noqa: F401 - loaded before forking
 
     os.environ.clear()  # what programs see; set once here so no child pays for it
     os.environ.update(_child.ENV)
@@ -462,17 +476,36 @@ def zygote_main(argv: list[str]) -> None:
                 for fd in fds:
                     os.close(fd)
                 continue
+            chk_lane, chk_own = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            chk_pid = os.fork()
+            if chk_pid == 0:  # the lane's checker, forked before the lane holds anything of a sample
+                sock.close()
+                os.close(fds[0])
+                chk_lane.close()
+                _checker.checker_main(chk_own, _checker_isolation(mode))
+            chk_own.close()
             pid = os.fork()
             if pid == 0:
                 sock.close()
                 lane = socket.socket(fileno=fds[0])
-                lane_main(lane, conf, mode, json.loads(msg[4:] or b"{}"))
+                lane_main(lane, conf, mode, json.loads(msg[4:] or b"{}"), (chk_lane, chk_pid))
             os.close(fds[0])
+            chk_lane.close()
     finally:
         try:
             os.rmdir(conf["newroot"])
         except OSError:
             pass
+
+
+def _checker_isolation(mode: dict[str, Any]) -> int:
+    """The namespaces the lane's checker leaves the host's for (network, and the user
+    namespace it needs without root)."""
+    from . import _sys
+
+    if mode["kind"] == "userns" and os.geteuid() != 0:
+        return _sys.CLONE_NEWUSER | _sys.CLONE_NEWNET
+    return _sys.CLONE_NEWNET if mode["kind"] in ("userns", "root") else 0
 
 
 def _bootstrap() -> None:

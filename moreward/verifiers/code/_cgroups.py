@@ -32,6 +32,9 @@ class Slot:
     events: str | None
     limit: str | None
     dirs: list[str]
+    # The (memory, pids) limits last written; None when unknown (a box that compiles
+    # lowers the memory limit itself once the compiler is done).
+    applied: tuple[int, int] | None = None
 
 
 def _mounts() -> dict[str, tuple[str, str]]:
@@ -157,11 +160,16 @@ class Cgroups:
         return slot
 
     def set_limits(self, slot: Slot, memory_bytes: int, pids: int) -> None:
-        """Limit the lane's next sample to ``memory_bytes`` and ``pids`` tasks."""
+        """Limit the lane's next sample to ``memory_bytes`` and ``pids`` tasks. Limits
+        the slot already has are not written again (``Slot.applied``)."""
+        if slot.applied == (memory_bytes, pids):
+            return
+        slot.applied = None
         self.set_memory(slot, memory_bytes)
         if self.pids:
             pids_dir = slot.dirs[-1] if self.version == 1 else slot.dirs[0]
             _write(os.path.join(pids_dir, "pids.max"), str(pids))
+        slot.applied = (memory_bytes, pids)
 
     def set_memory(self, slot: Slot, memory_bytes: int) -> None:
         if not slot.limit:

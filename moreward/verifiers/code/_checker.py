@@ -17,16 +17,31 @@ deadline. Standard library only: loaded into the zygote.
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import os
 import select
+import signal
+import socket
 import struct
 import time
 from typing import Any
 
 from . import _codec
 
-__all__ = ["Gone", "Link", "OutputLimit", "Proxy", "Timeout", "run_check"]
+__all__ = ["Gone", "Link", "OutputLimit", "Proxy", "Timeout", "checker_main", "pread_all", "run_check", "serve_one"]
+
+
+def pread_all(fd: int) -> bytes:
+    """The whole content of a file (a memfd), without moving the offset other forks share."""
+    chunks: list[bytes] = []
+    offset = 0
+    while True:
+        chunk = os.pread(fd, 1 << 20, offset)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        offset += len(chunk)
 
 
 class Gone(Exception):
@@ -141,13 +156,21 @@ class Proxy:
         return f"<candidate {self._name}>"
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, filename: str) -> Any:
+    """The test's code object. Cached because a lane's checker sees the same test for
+    every rollout of a prompt (a GRPO group); code objects are immutable, and each run
+    still executes them in a fresh namespace."""
+    return compile(source, filename, "exec", dont_inherit=True)
+
+
 def run_check(link: Link, item: dict[str, Any]) -> tuple[str, str]:
     """Run one test item against the program; returns ``(status, reason)`` where status is
     AC, WA (assertion or wrong data), RE (the program raised), GONE, TLE or OLE."""
     try:
         ns: dict[str, Any] = {"__name__": "__checker__", "__builtins__": builtins}
         if item.get("prelude"):
-            exec(compile(item["prelude"], "prelude.py", "exec", dont_inherit=True), ns)
+            exec(_compiled(item["prelude"], "prelude.py"), ns)
         trusted = set(ns)
         entry = item.get("entry_point")
         for name in link.hello():
@@ -155,7 +178,7 @@ def run_check(link: Link, item: dict[str, Any]) -> tuple[str, str]:
                 ns[name] = Proxy(link, name)
         if entry:
             ns[entry] = Proxy(link, entry)
-        exec(compile(item["code"], "test.py", "exec", dont_inherit=True), ns)
+        exec(_compiled(item["code"], "test.py"), ns)
         check = ns.get("check")
         if entry and callable(check) and not isinstance(check, Proxy):
             check(ns[entry])
@@ -171,3 +194,101 @@ def run_check(link: Link, item: dict[str, Any]) -> tuple[str, str]:
     except BaseException as exc:  # any other failure of the check
         kind = "RE" if exc is link.raised else "WA"
         return kind, f"{type(exc).__name__}: {exc}"[:500]
+
+
+# --- the lane's checker process ---------------------------------------------------
+
+
+def checker_main(sock: socket.socket, isolate: int) -> None:
+    """Serve a lane's assert-style tests until the lane goes away. Never returns.
+
+    Forked by the zygote next to each lane, before any sample exists, and never forks
+    itself: no box is a copy of this process, so the tests it has read cannot reach a
+    program through inherited memory. It leaves the network first (``isolate`` holds
+    the namespace flags the machine allows) and cannot be ptraced; the trusted test
+    code runs here, so a broken test fails one sample and this process, never the
+    trainer.
+    """
+    from . import _sys
+
+    _sys.set_dumpable(False)
+    if isolate:
+        try:
+            _leave_network(isolate)
+        except OSError:
+            pass  # defence in depth only: the test code is the dataset's, not the policy's
+    try:
+        _sys.set_no_new_privs()
+    except OSError:
+        pass
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(sock, 1 << 12, 8)
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+        if not msg:
+            break
+        reply = serve_one(msg, fds)
+        try:
+            sock.send(json.dumps(reply).encode())
+        except OSError:
+            break
+    os._exit(0)
+
+
+def _leave_network(flags: int) -> None:
+    from . import _sys
+
+    uid, gid = os.geteuid(), os.getegid()
+    _sys.unshare(flags)
+    if flags & _sys.CLONE_NEWUSER:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1\n"), ("gid_map", f"0 {gid} 1\n")):
+            fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
+            try:
+                os.write(fd, text.encode())
+            finally:
+                os.close(fd)
+
+
+def serve_one(msg: bytes, fds: list[int]) -> dict[str, Any]:
+    """One test: ``msg`` holds the budget, ``fds`` the program's socket, stdout, stderr,
+    pidfd and the secret tests. The program's box is killed as soon as the test is
+    decided (the lane waits for that, then for this reply); every fd is closed on
+    return."""
+    stopped = False
+    try:
+        if len(fds) != 5:
+            return {"status": "SE", "reason": f"checker: expected 5 fds, got {len(fds)}"}
+        rpc, out_r, err_r, pidfd, secret = fds
+        head = json.loads(msg)
+        cap = int(head["out_cap"])
+        start = time.monotonic()
+        link = Link(rpc, out_r, err_r, pidfd, start + float(head["wall"]), cap, cap)
+        try:
+            item = dict(json.loads(pread_all(secret))[int(head.get("i", 0))])
+        except (OSError, ValueError, IndexError, TypeError) as exc:
+            status, reason = "SE", f"unreadable test: {exc}"
+        else:
+            status, reason = run_check(link, item)
+        wall = time.monotonic() - start
+        if status in ("GONE", "RE") and not link.exited:  # give a program on its way out a moment
+            link.exited = bool(select.select([pidfd], [], [], 0.2)[0])
+        stopped = not link.exited
+        return {"status": status, "reason": reason, "stopped": stopped, "wall": wall,
+                "err": bytes(link.err[-4096:]).decode("utf-8", "replace")}
+    except Exception as exc:  # a checker bug is a sandbox error of this sample only
+        stopped = True
+        return {"status": "SE", "reason": f"checker: {type(exc).__name__}: {exc}"[:500]}
+    finally:
+        if stopped and len(fds) == 5:  # end the box now; the lane reaps it
+            try:
+                signal.pidfd_send_signal(fds[3], signal.SIGKILL)
+            except OSError:
+                pass
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass

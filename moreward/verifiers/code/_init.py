@@ -27,7 +27,7 @@ from typing import Any
 
 from . import _checker, _child
 
-__all__ = ["Init", "pread_all", "send_frame"]
+__all__ = ["Init", "check_outcome", "classify", "oom_kills", "pread_all", "program_rlimits", "send_frame"]
 
 _SETUP_FAILED = "sandbox setup failed"
 
@@ -41,16 +41,65 @@ def send_frame(fd: int, header: dict[str, Any], body: bytes = b"") -> None:
         data = data[n:]
 
 
-def pread_all(fd: int) -> bytes:
-    """The whole content of a file (a memfd), without moving the offset other forks share."""
-    chunks: list[bytes] = []
-    offset = 0
-    while True:
-        chunk = os.pread(fd, 1 << 20, offset)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        offset += len(chunk)
+pread_all = _checker.pread_all
+
+
+def oom_kills(events: int) -> int:
+    """The memory cgroup's OOM-kill count (0 without a cgroup)."""
+    if events < 0:
+        return 0
+    try:
+        text = os.pread(events, 4096, 0).decode()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "oom_kill":
+            return int(value)
+    return 0
+
+
+def program_rlimits(lim: dict[str, Any], cpu: float, exec_next: bool, compile_: bool = False) -> dict[str, Any]:
+    """The rlimits of one program (or compiler) process under the request's limits."""
+    mem = lim["compile_memory_mb" if compile_ else "memory_mb"] << 20
+    rl: dict[str, Any] = {"cpu": max(1, int(cpu + 0.999)), "fsize": lim["file_size_mb"] << 20,
+                          "nofile": lim["open_files"], "nproc": lim["processes"], "stack": min(mem, 256 << 20)}
+    if not lim["cgroup_memory"]:
+        base = 0 if exec_next else _vm_size()
+        rl["as"] = base + mem + (lim["vm_extra_mb"] << 20 if exec_next else 0)
+    return rl
+
+
+def classify(res: dict[str, Any], cpu_limit: float) -> tuple[str, str]:
+    """The status of one run: OK (ran to completion; the parent compares), or a verdict."""
+    sig = res["signal"]
+    if not res["setup_ok"]:
+        return "SE", f"{_SETUP_FAILED}: {res['err'][-300:]}"
+    if res["ole"] or sig == signal.SIGXFSZ:
+        return "OLE", "output limit exceeded" if res["ole"] else "file size limit exceeded"
+    if res["oom"] or res["exit"] == _child.EXIT_MLE:
+        return "MLE", "memory limit exceeded"
+    if res["timeout"] or sig == signal.SIGXCPU or res["cpu"] > cpu_limit + 0.05:
+        return "TLE", f"time limit exceeded (limit {cpu_limit:g}s cpu)"  # measured times go to details, not the reason: reasons must be reproducible
+    if sig and not res["stopped"]:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return "RE", f"killed by {name}"
+    if res["exit"]:
+        return "RE", f"exit code {res['exit']}"
+    return "OK", ""
+
+
+def check_outcome(status: str, reason: str, res: dict[str, Any], cpu_limit: float) -> tuple[str, str]:
+    """An assert-style test's verdict: the checker's ``(status, reason)`` unless the
+    program's own fate (``res``, see :func:`classify`) explains the failure better."""
+    prog, why = classify(res, cpu_limit)
+    if status == "SE":
+        return status, reason
+    if prog in ("SE", "MLE", "OLE", "TLE"):
+        return prog, why
+    if status == "GONE":
+        return "RE", why if prog == "RE" else reason
+    return status, reason
 
 
 class Init:
@@ -71,17 +120,7 @@ class Init:
     # -- process handling ----------------------------------------------------------
 
     def _oom_kills(self) -> int:
-        if self.events < 0:
-            return 0
-        try:
-            text = os.pread(self.events, 4096, 0).decode()
-        except OSError:
-            return 0
-        for line in text.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill":
-                return int(value)
-        return 0
+        return oom_kills(self.events)
 
     def _spawn(self, fds: dict[int, int], rl: dict[str, Any], uid: int | None, oom: int, exec_next: bool,
                target: Callable[[], None]) -> int:
@@ -145,14 +184,7 @@ class Init:
             time.sleep(0.001)
 
     def _rlimits(self, cpu: float, exec_next: bool, compile_: bool = False) -> dict[str, Any]:
-        lim = self.lim
-        mem = lim["compile_memory_mb" if compile_ else "memory_mb"] << 20
-        rl: dict[str, Any] = {"cpu": max(1, int(cpu + 0.999)), "fsize": lim["file_size_mb"] << 20,
-                              "nofile": lim["open_files"], "nproc": lim["processes"], "stack": min(mem, 256 << 20)}
-        if not lim["cgroup_memory"]:
-            base = 0 if exec_next else _vm_size()
-            rl["as"] = base + mem + (lim["vm_extra_mb"] << 20 if exec_next else 0)
-        return rl
+        return program_rlimits(self.lim, cpu, exec_next, compile_)
 
     def run(self, pid: int, wall: float, out_r: int, err_r: int, out_cap: int, side: int = -1,
             on_side: Callable[[bytes], float | None] | None = None, watch: int = -1) -> dict[str, Any]:
@@ -242,24 +274,6 @@ class Init:
         res["exit"] = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         return res
 
-    def classify(self, res: dict[str, Any], cpu_limit: float) -> tuple[str, str]:
-        """The status of one run: OK (ran to completion; the parent compares), or a verdict."""
-        sig = res["signal"]
-        if not res["setup_ok"]:
-            return "SE", f"{_SETUP_FAILED}: {res['err'][-300:]}"
-        if res["ole"] or sig == signal.SIGXFSZ:
-            return "OLE", "output limit exceeded" if res["ole"] else "file size limit exceeded"
-        if res["oom"] or res["exit"] == _child.EXIT_MLE:
-            return "MLE", "memory limit exceeded"
-        if res["timeout"] or sig == signal.SIGXCPU or res["cpu"] > cpu_limit + 0.05:
-            return "TLE", f"time limit exceeded (limit {cpu_limit:g}s cpu)"  # measured times go to details, not the reason: reasons must be reproducible
-        if sig and not res["stopped"]:
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-            return "RE", f"killed by {name}"
-        if res["exit"]:
-            return "RE", f"exit code {res['exit']}"
-        return "OK", ""
-
     # -- the request -----------------------------------------------------------------
 
     def main(self) -> None:
@@ -314,7 +328,7 @@ class Init:
         os.close(out_w)
         os.close(err_w)
         res = self.run(pid, lim["compile_wall"], out_r, err_r, 1 << 16)
-        status, reason = self.classify(res, lim["compile_time"])
+        status, reason = classify(res, lim["compile_time"])
         if status == "OK":
             if self.limit_fd >= 0 and self.req.get("run_memory"):
                 try:  # the compiler may use more memory than the program is allowed
@@ -351,7 +365,7 @@ class Init:
         for fd in (stdin, out_w, err_w):
             os.close(fd)
         res = self.run(pid, lim["wall_time"], out_r, err_r, lim["output_bytes"])
-        status, reason = self.classify(res, lim["time"])
+        status, reason = classify(res, lim["time"])
         send_frame(self.out, {"t": "test", "i": i, "status": status, "reason": reason, "cpu": res["cpu"],
                               "wall": res["wall"], "exit": res["exit"], "signal": res["signal"],
                               "stderr": res["err"]}, res["out"])
@@ -403,7 +417,7 @@ class Init:
             done = int(state["next"])
             if done >= len(calls):
                 return
-            status, reason = self.classify(res, lim["time"] * (len(calls) - start) + 1)
+            status, reason = classify(res, lim["time"] * (len(calls) - start) + 1)
             if status == "OK":
                 status, reason = "RE", "the program exited before returning"
             elif status == "TLE":
@@ -461,11 +475,7 @@ class Init:
         os.close(pidfd)
         for fd in (out_r, err_r):
             os.close(fd)
-        prog, why = self.classify(res, lim["time"])
-        if status == "SE" or prog in ("SE", "MLE", "OLE", "TLE"):
-            status, reason = (status, reason) if status == "SE" else (prog, why)
-        elif status == "GONE":
-            status, reason = "RE", why if prog == "RE" else reason
+        status, reason = check_outcome(status, reason, res, lim["time"])
         send_frame(self.out, {"t": "test", "i": i, "status": status, "reason": reason, "cpu": res["cpu"],
                               "wall": res["wall"], "exit": res["exit"], "signal": res["signal"],
                               "stderr": res["err"]})

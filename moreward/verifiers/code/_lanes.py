@@ -143,8 +143,11 @@ class Lane:
         self.dead = True
         return False
 
-    def send(self, fds: list[int], deadline: float) -> None:
-        socket.send_fds(self.sock, [b"run %.3f" % deadline], fds)
+    def send(self, fds: list[int], deadline: float, budget: dict[str, Any] | None = None) -> None:
+        msg = b"run %.3f" % deadline
+        if budget is not None:
+            msg += b" " + json.dumps(budget).encode()
+        socket.send_fds(self.sock, [msg], fds)
 
     def close(self) -> None:
         try:
@@ -154,11 +157,13 @@ class Lane:
 
 
 def exchange(lane: Lane, req: dict[str, Any], secret: list[Any],
-              on_frame: Callable[[dict[str, Any], bytes], bool] | None) -> BoxRun:
+             on_frame: Callable[[dict[str, Any], bytes], bool] | None, budget: dict[str, Any] | None = None) -> BoxRun:
     """Send one sample to ``lane`` and collect its frames until the box is done.
 
     ``on_frame`` sees each test frame as it arrives and returns True to stop the box
-    (fail-fast). The deadline here is a last resort: the lane keeps its own.
+    (fail-fast). The deadline here is a last resort: the lane keeps its own. A
+    ``budget`` (``time``, ``wall``, ``out_cap`` of its one test) sends a single
+    assert-style test down the lane's direct path (``_direct``).
     """
     req_fd = os.memfd_create("request", os.MFD_CLOEXEC)
     sec_fd = os.memfd_create("secret", os.MFD_CLOEXEC)
@@ -168,7 +173,7 @@ def exchange(lane: Lane, req: dict[str, Any], secret: list[Any],
         os.write(req_fd, json.dumps(req).encode())
         os.write(sec_fd, json.dumps(secret).encode())
         os.lseek(sec_fd, 0, os.SEEK_SET)
-        lane.send([req_fd, sec_fd, res_w, ctl_r], float(req["deadline"]))
+        lane.send([req_fd, sec_fd, res_w, ctl_r], float(req["deadline"]), budget)
     except OSError as exc:
         for fd in (res_r, ctl_w):
             os.close(fd)
@@ -221,7 +226,7 @@ def exchange(lane: Lane, req: dict[str, Any], secret: list[Any],
                 elif kind == "compile" and not head.get("ok"):
                     out.compile_error = str(head.get("reason", ""))
                 elif kind == "error":
-                    out.error = str(head.get("reason", "sandbox error"))
+                    out.error = out.error or str(head.get("reason", "sandbox error"))
                 elif kind == "layers":
                     out.layers = head
                 elif kind == "stopped":

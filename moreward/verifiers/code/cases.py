@@ -21,6 +21,7 @@ test code go to the sandbox, the latter to the checker process alone.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import tokenize
@@ -176,6 +177,16 @@ def _require_check(code: str, where: str) -> None:
 
     Without one (``"add(1, 2) == 3"``, a bare ``"42"``), every program that runs would
     pass: a false positive a policy learns to exploit, so such a reference is ungradeable.
+    """
+    problem = _check_problem(code)
+    if problem:
+        raise ValueError(f"{where} {problem}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_problem(code: str) -> str:
+    """What makes ``code`` unusable as an assert-style test ("" if nothing). Cached: every
+    rollout of a prompt (a GRPO group) carries the same test.
 
     Why ``compile`` and ``tokenize`` rather than ``ast.parse``: CPython up to 3.12 keeps
     the depth counter of its AST-object builder per interpreter, not per thread, so two
@@ -189,12 +200,13 @@ def _require_check(code: str, where: str) -> None:
     try:
         compile(code, "test.py", "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise ValueError(f"{where} is not valid Python: {exc.msg} (line {exc.lineno})") from None
+        return f"is not valid Python: {exc.msg} (line {exc.lineno})"
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
-        raise ValueError(f"{where} cannot be compiled: {type(exc).__name__}: {exc}") from None
+        return f"cannot be compiled: {type(exc).__name__}: {exc}"
     tokens = tokenize.generate_tokens(io.StringIO(code).readline)
     if not any(tok.type == tokenize.NAME and tok.string in ("assert", "raise") for tok in tokens):
-        raise ValueError(f"{where} has no assert or raise, so any program would pass it: {code.strip()[:60]!r}")
+        return f"has no assert or raise, so any program would pass it: {code.strip()[:60]!r}"
+    return ""
 
 
 def _asserts(statements: list[str], prelude: str, entry: Any) -> TestSuite:

@@ -341,7 +341,12 @@ class Sandbox:
                 cg.set_limits(lane.slot, (first + 64) << 20, int(req["limits"]["processes"]) + 8)
                 if req.get("compile"):
                     req["run_memory"] = run_mem
-            out = exchange(lane, req, secret, on_frame)
+                    lane.slot.applied = None  # the box lowers the memory limit after compiling
+            budget = None
+            if req["mode"] == "check" and req["lang"] == "python" and len(secret) == 1 and not req.get("probe"):
+                # one process does: the lane's direct path (_direct) saves a fork per sample
+                budget = {"time": lim.time, "wall": lim.wall, "out_cap": lim.output_bytes}
+            out = exchange(lane, req, secret, on_frame, budget)
             ok = True
             return out
         finally:
