@@ -248,7 +248,7 @@ def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], c
 
     A ``run`` message may carry a budget for the direct path (``_direct``: one
     assert-style test, the program as the box's init, the test in ``checker``)."""
-    from . import _direct
+    from . import _direct, _sys
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
@@ -270,7 +270,13 @@ def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], c
         except OSError as exc:
             sock.send(json.dumps({"error": f"lane root: {exc}"}).encode())
             os._exit(1)
+    try:  # inherited by every box for good: no execve there can gain privileges
+        _sys.set_no_new_privs()
+    except OSError:
+        pass
     sock.send(b'{"ready":true}')
+    spare: Any = None
+    direct = False
     while True:
         try:
             msg, fds, _, _ = socket.recv_fds(sock, 1024, 8)
@@ -288,7 +294,8 @@ def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], c
         budget = json.loads(extra) if extra else None
         healthy = True
         if budget and mode["kind"] != "none":
-            healthy = _direct.run_direct(fds, float(deadline), budget, mode, (events, limit), checker)
+            healthy = _direct.run_direct(fds, float(deadline), budget, mode, (events, limit), checker, spare)
+            spare, direct = None, True
         else:
             run_sample(fds, float(deadline), conf, mode, (events, limit))
         for fd in fds:
@@ -302,6 +309,10 @@ def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], c
             sock.send(b"free")
         except OSError:
             break
+        if direct and spare is None:  # this lane serves direct samples: have the next box ready
+            spare = _direct.spawn_spare(mode)
+    if spare is not None:
+        spare.discard()
     os._exit(0)
 
 
@@ -482,7 +493,7 @@ def zygote_main(argv: list[str]) -> None:
                 sock.close()
                 os.close(fds[0])
                 chk_lane.close()
-                _checker.checker_main(chk_own, _checker_isolation(mode))
+                _direct.checker_main(chk_own, _checker_isolation(mode))
             chk_own.close()
             pid = os.fork()
             if pid == 0:

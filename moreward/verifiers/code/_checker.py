@@ -22,14 +22,13 @@ import json
 import os
 import select
 import signal
-import socket
 import struct
 import time
 from typing import Any
 
 from . import _codec
 
-__all__ = ["Gone", "Link", "OutputLimit", "Proxy", "Timeout", "checker_main", "pread_all", "run_check", "serve_one"]
+__all__ = ["Gone", "Link", "OutputLimit", "Proxy", "Timeout", "pread_all", "run_check", "serve_one"]
 
 
 def pread_all(fd: int) -> bytes:
@@ -196,60 +195,7 @@ def run_check(link: Link, item: dict[str, Any]) -> tuple[str, str]:
         return kind, f"{type(exc).__name__}: {exc}"[:500]
 
 
-# --- the lane's checker process ---------------------------------------------------
-
-
-def checker_main(sock: socket.socket, isolate: int) -> None:
-    """Serve a lane's assert-style tests until the lane goes away. Never returns.
-
-    Forked by the zygote next to each lane, before any sample exists, and never forks
-    itself: no box is a copy of this process, so the tests it has read cannot reach a
-    program through inherited memory. It leaves the network first (``isolate`` holds
-    the namespace flags the machine allows) and cannot be ptraced; the trusted test
-    code runs here, so a broken test fails one sample and this process, never the
-    trainer.
-    """
-    from . import _sys
-
-    _sys.set_dumpable(False)
-    if isolate:
-        try:
-            _leave_network(isolate)
-        except OSError:
-            pass  # defence in depth only: the test code is the dataset's, not the policy's
-    try:
-        _sys.set_no_new_privs()
-    except OSError:
-        pass
-    while True:
-        try:
-            msg, fds, _, _ = socket.recv_fds(sock, 1 << 12, 8)
-        except InterruptedError:
-            continue
-        except OSError:
-            break
-        if not msg:
-            break
-        reply = serve_one(msg, fds)
-        try:
-            sock.send(json.dumps(reply).encode())
-        except OSError:
-            break
-    os._exit(0)
-
-
-def _leave_network(flags: int) -> None:
-    from . import _sys
-
-    uid, gid = os.geteuid(), os.getegid()
-    _sys.unshare(flags)
-    if flags & _sys.CLONE_NEWUSER:
-        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1\n"), ("gid_map", f"0 {gid} 1\n")):
-            fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
-            try:
-                os.write(fd, text.encode())
-            finally:
-                os.close(fd)
+# --- one test for the lane's checker process (see ``_direct``) ----------------------
 
 
 def serve_one(msg: bytes, fds: list[int]) -> dict[str, Any]:

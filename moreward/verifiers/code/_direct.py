@@ -35,44 +35,90 @@ import socket
 import time
 from typing import Any
 
-__all__ = ["EXIT_COMPILE", "EXIT_SETUP", "run_direct"]
+__all__ = ["EXIT_COMPILE", "EXIT_SETUP", "SPARE_NAME", "Spare", "checker_main", "report", "run_direct", "spawn_spare"]
 
 EXIT_COMPILE = 3  # the box reported a compile error itself
 EXIT_SETUP = 4  # the box could not set itself up (it reported why, when it still could)
+SPARE_NAME = b"moreward-spare"  # what ``ps`` shows for a box waiting for its sample
+
+
+class Spare:
+    """A box cloned ahead of its sample, waiting for the request on ``ctl``.
+
+    The lane clones it right after finishing a sample, while the caller prepares the
+    next one: the namespaces, the id maps and the new process's first copy-on-write
+    faults are then paid off the sample's critical path. It holds nothing of any
+    sample until the lane hands it one (the request and the result pipe only; the
+    secret tests go to the checker)."""
+
+    def __init__(self, mode: dict[str, Any]) -> None:
+        from . import _box
+
+        self.mine, theirs = socket.socketpair()
+        self.ctl, ctl_box = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.out_r, out_w = os.pipe()
+        self.err_r, err_w = os.pipe()
+        self.ok_r, ok_w = os.pipe()
+        self.pid = _box.spawn_box(mode)
+        if self.pid == 0:
+            self.ctl.close()
+            _box_main(ctl_box, [theirs.fileno(), out_w, err_w, ok_w], _box.box_uids(mode))
+        for fd in (out_w, err_w, ok_w):
+            os.close(fd)
+        theirs.close()
+        ctl_box.close()
+
+    def close(self) -> None:
+        """Release the lane's ends (the box itself is reaped by whoever ran it)."""
+        for fd in (self.out_r, self.err_r, self.ok_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.mine.close()
+        self.ctl.close()
+
+    def discard(self) -> None:
+        """End an unused spare (the lane is going away)."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+        self.close()
+
+
+def spawn_spare(mode: dict[str, Any]) -> Spare | None:
+    """A spare box, or None when this machine cannot give one."""
+    try:
+        return Spare(mode)
+    except OSError:
+        return None
 
 
 def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: dict[str, Any],
-               cg: tuple[int, int], checker: tuple[socket.socket, int]) -> bool:
-    """Run one sample in a box whose init is the program. ``budget`` holds the test's
-    ``time`` (CPU s), ``wall`` and ``out_cap``. Returns False when the lane's checker
-    is unusable (stuck or dead), so the lane must end."""
-    from . import _box, _init
+               cg: tuple[int, int], checker: tuple[socket.socket, int], spare: Spare | None) -> bool:
+    """Run one sample in a box whose init is the program (``spare``, or one cloned now).
+    ``budget`` holds the test's ``time`` (CPU s), ``wall`` and ``out_cap``. Returns
+    False when the lane's checker is unusable (stuck or dead), so the lane must end."""
+    from . import _init
 
     req_fd, secret_fd, out, _ctl = fds
     chk, chk_pid = checker
-    mine, theirs = socket.socketpair()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    ok_r, ok_w = os.pipe()
     box = pidfd = -1
     reaped = False
     healthy = True
     final: dict[str, Any] = {"t": "end", "status": "error"}
     try:
         oom0 = _init.oom_kills(cg[0])
-        box = _box.spawn_box(mode)
-        if box == 0:
-            _box_main(req_fd, out, [theirs.fileno(), out_w, err_w, ok_w], cg, _box.box_uids(mode))
-        for fd in (out_w, err_w, ok_w):
-            os.close(fd)
-        theirs.close()
+        if spare is None:
+            spare = Spare(mode)
+        box = spare.pid
+        socket.send_fds(spare.ctl, [b"go"], [req_fd, out])
         _init.send_frame(out, {"t": "start", "pid": box})
         pidfd = os.pidfd_open(box)
         socket.send_fds(chk, [json.dumps({"wall": budget["wall"], "out_cap": budget["out_cap"]}).encode()],
-                        [mine.fileno(), out_r, err_r, pidfd, secret_fd])
-        mine.close()
-        os.close(out_r)
-        os.close(err_r)
+                        [spare.mine.fileno(), spare.out_r, spare.err_r, pidfd, secret_fd, out])
         # Wait for the box, not for the checker: the checker kills the box once the test
         # is decided, and this process stays idle meanwhile, so the pages it shares
         # with the box are not copied (every page it wrote would be).
@@ -81,9 +127,17 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
             os.kill(box, signal.SIGKILL)  # the sample's deadline: the checker is stuck
         _, st, ru = os.wait4(box, 0)
         reaped = True
-        reply = _await(chk, max(1.0, deadline - (time.monotonic() - t0)))
-        if reply is None:  # stuck in the test's own code past the deadline, or dead
-            healthy = False
+        # The program's fate goes to the checker, which writes the test's frame itself:
+        # this process never holds the test's verdict text (an assertion message can
+        # quote expected values), since the next box is a copy of its memory.
+        fate = {"status": st, "cpu": ru.ru_utime + ru.ru_stime, "setup_ok": os.read(spare.ok_r, 1) == b"k",
+                "oom": _init.oom_kills(cg[0]) > oom0, "time": float(budget["time"])}
+        try:
+            chk.send(json.dumps(fate).encode())
+        except OSError:  # the checker died
+            pass
+        if _await(chk, max(1.0, deadline - (time.monotonic() - t0))) != b"done":
+            healthy = False  # stuck in the test's own code past the deadline, or dead
             try:
                 os.kill(chk_pid, signal.SIGKILL)
             except OSError:
@@ -91,8 +145,6 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
             final = {"t": "end", "status": "deadline", "reason": f"sample deadline of {deadline:.1f}s"}
         else:
             final = {"t": "end", "status": "exit", "code": os.waitstatus_to_exitcode(st)}
-            _report(out, reply, st, ru, os.read(ok_r, 1) == b"k", _init.oom_kills(cg[0]) > oom0,
-                    float(budget["time"]))
     except BaseException as exc:
         final = {"t": "error", "reason": f"lane: {type(exc).__name__}: {exc}"[:2000]}
     finally:
@@ -102,11 +154,10 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
                 os.waitpid(box, 0)
             except OSError:
                 pass
-        for fd in (pidfd, ok_r):
-            if fd >= 0:
-                os.close(fd)
-        mine.close()
-        theirs.close()
+        if pidfd >= 0:
+            os.close(pidfd)
+        if spare is not None:
+            spare.close()
     try:
         _init.send_frame(out, final)
         if final["t"] == "error":
@@ -116,53 +167,127 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
     return healthy
 
 
-def _await(chk: socket.socket, deadline: float) -> dict[str, Any] | None:
-    """The checker's reply, or None when it does not come within ``deadline`` seconds."""
-    if not select.select([chk], [], [], max(0.1, deadline))[0]:
+def _await(chk: socket.socket, seconds: float) -> bytes | None:
+    """The checker's next message, or None when none comes within ``seconds``."""
+    if not select.select([chk], [], [], max(0.1, seconds))[0]:
         return None
     try:
-        data = chk.recv(1 << 16)
+        return chk.recv(1 << 16) or None
     except OSError:
         return None
-    return dict(json.loads(data)) if data else None
 
 
-def _report(out: int, reply: dict[str, Any], st: int, ru: Any, setup_ok: bool, oom: bool, cpu_limit: float) -> None:
-    """The test's frame, from the checker's verdict and the program's fate."""
+# --- the lane's checker process --------------------------------------------------
+
+
+def checker_main(sock: socket.socket, isolate: int) -> None:
+    """Serve a lane's assert-style tests until the lane goes away. Never returns.
+
+    Forked by the zygote next to each lane, before any sample exists, and never forks
+    itself: no box is a copy of this process, so the tests it has read cannot reach a
+    program through inherited memory. It leaves the network first (``isolate`` holds
+    the namespace flags the machine allows) and cannot be ptraced; the trusted test
+    code runs here, so a broken test costs one sample and this process, never the
+    trainer. Per sample the lane sends the budget and six fds (the program's socket,
+    stdout, stderr, pidfd, the secret tests, the result pipe), then, once it has
+    reaped the box, the program's fate; this process writes the test's frame and
+    answers ``done``.
+    """
+    from . import _checker, _sys
+
+    _sys.set_dumpable(False)
+    if isolate:
+        try:
+            _leave_network(isolate)
+        except OSError:
+            pass  # defence in depth only: the test code is the dataset's, not the policy's
+    try:
+        _sys.set_no_new_privs()
+    except OSError:
+        pass
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(sock, 1 << 12, 8)
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+        if not msg:
+            break
+        out = fds.pop() if len(fds) == 6 else -1
+        reply = _checker.serve_one(msg, fds)
+        try:
+            fate = json.loads(sock.recv(1 << 12) or b"null")
+            if out >= 0 and isinstance(fate, dict):
+                report(out, reply, fate)
+            sock.send(b"done")
+        except (OSError, ValueError):
+            break
+        finally:
+            if out >= 0:
+                os.close(out)
+    os._exit(0)
+
+
+def _leave_network(flags: int) -> None:
+    from . import _sys
+
+    uid, gid = os.geteuid(), os.getegid()
+    _sys.unshare(flags)
+    if flags & _sys.CLONE_NEWUSER:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1\n"), ("gid_map", f"0 {gid} 1\n")):
+            fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
+            try:
+                os.write(fd, text.encode())
+            finally:
+                os.close(fd)
+
+
+def report(out: int, reply: dict[str, Any], fate: dict[str, Any]) -> None:
+    """The test's frame, from the checker's verdict (``reply``) and the program's fate
+    as the lane saw it (raw wait ``status``, ``cpu``, ``setup_ok``, ``oom``, ``time``)."""
     from . import _init
 
+    st = int(fate["status"])
     code = os.WEXITSTATUS(st) if os.WIFEXITED(st) else None
-    if not setup_ok and code == EXIT_COMPILE:
+    if not fate["setup_ok"] and code == EXIT_COMPILE:
         return  # the box has sent its compile error itself
-    if not setup_ok and code == EXIT_SETUP:  # the parent keeps the box's own reason when it sent one
+    if not fate["setup_ok"] and code == EXIT_SETUP:  # the parent keeps the box's own reason when it sent one
         _init.send_frame(out, {"t": "error", "reason": "the sandbox box could not set itself up"})
         return
     status, reason = str(reply.get("status", "SE")), str(reply.get("reason", ""))
     err = str(reply.get("err", ""))
     sig = os.WTERMSIG(st) if os.WIFSIGNALED(st) else 0
     res = {"timeout": status == "TLE", "ole": status == "OLE", "stopped": bool(reply.get("stopped", True)),
-           "setup_ok": setup_ok,
-           "cpu": ru.ru_utime + ru.ru_stime, "oom": oom, "err": err, "signal": sig, "exit": code}
-    status, reason = _init.check_outcome(status, reason, res, cpu_limit)
+           "setup_ok": bool(fate["setup_ok"]), "cpu": float(fate["cpu"]), "oom": bool(fate["oom"]), "err": err,
+           "signal": sig, "exit": code}
+    status, reason = _init.check_outcome(status, reason, res, float(fate["time"]))
     _init.send_frame(out, {"t": "test", "i": 0, "status": status, "reason": reason, "cpu": res["cpu"],
                            "wall": float(reply.get("wall", 0.0)), "exit": code, "signal": sig, "stderr": err})
 
 
-def _box_main(req_fd: int, out: int, ends: list[int], cg: tuple[int, int], uids: tuple[int | None, int | None]) -> None:
-    """The box: set up as init (trusted), then become the program. Never returns.
+def _box_main(ctl: socket.socket, ends: list[int], uids: tuple[int | None, int | None]) -> None:
+    """The box: wait for a sample, set up as init (trusted), then become the program.
+    Never returns.
 
     ``ends`` are the program's ends of the checker's socket, stdout, stderr and the
-    set-up pipe; everything else this process inherited from the lane (the request,
-    the secret tests, the result pipe, the lane's sockets) is closed by
-    ``_child.enter`` before any of the program's code runs.
+    set-up pipe. The sample arrives on ``ctl`` as two fds: the request and the result
+    pipe. Everything else this process inherited from the lane (the lane's sockets)
+    is closed by ``_child.enter`` before any of the program's code runs.
     """
     from . import _child, _init, _root, _sys
 
     rpc, out_w, err_w, ok_w = ends
     try:
-        _sys.set_pdeathsig(signal.SIGKILL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        _sys.set_no_new_privs()
+        _sys.set_pdeathsig(signal.SIGKILL)  # it may wait long for its sample
+        _sys.set_name(SPARE_NAME)
+        _, fds, _, _ = socket.recv_fds(ctl, 16, 2)
+        if len(fds) != 2:  # the lane went away before giving it a sample
+            os._exit(0)
+    except BaseException:
+        os._exit(0)
+    req_fd, out = fds
+    try:
         req = json.loads(_init.pread_all(req_fd))
         lim = dict(req["limits"])
         _root.box_mounts(int(lim["tmp_mb"]))
@@ -181,8 +306,11 @@ def _box_main(req_fd: int, out: int, ends: list[int], cg: tuple[int, int], uids:
         finally:
             os._exit(EXIT_SETUP)
     try:
+        # SIGINT keeps the zygote's SIG_IGN: a namespace's init ignores it either way.
+        # no_new_privs was set by the lane and is inherited for good.
         _child.enter({0: devnull, 1: out_w, 2: err_w, 3: rpc, 4: ok_w}, rl, uids[0], 1000, False, True)
         _sys.set_pdeathsig(signal.SIGKILL)  # the uid change cleared it
+        _sys.set_name(b"moreward-box")
         os.write(4, b"k")
         os.close(4)
     except BaseException:

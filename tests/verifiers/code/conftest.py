@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 import pytest
 
@@ -38,9 +39,19 @@ def box_descendants(box: Sandbox) -> list[int]:
         return []
     try:
         zygote = psutil.Process(box.zygote_pid)
-        return [p.pid for lane in zygote.children() for p in lane.children(recursive=True)]
+        return [p.pid for lane in zygote.children() for p in lane.children(recursive=True) if not _spare(p)]
     except psutil.NoSuchProcess:
         return []
+
+
+def _spare(proc: Any) -> bool:
+    """A box the lane cloned ahead of its next sample: it runs nothing yet."""
+    from moreward.verifiers.code._direct import SPARE_NAME
+
+    try:
+        return proc.name() == SPARE_NAME.decode() and not proc.children()
+    except Exception:  # gone meanwhile
+        return False
 
 
 def wait_no_descendants(box: Sandbox, timeout: float = 5.0) -> list[int]:
