@@ -468,6 +468,7 @@ def zygote_main(argv: list[str]) -> None:
     from . import _warm
 
     _warm.warm()
+    _child.prebuild_stdio()
     gc.collect()
     gc.freeze()  # keep the warm heap's pages shared with every fork
     sock.send(json.dumps({"ready": True, "mode": mode, "pid": os.getpid()}).encode())

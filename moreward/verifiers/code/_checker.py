@@ -117,8 +117,8 @@ class Link:
         return [str(n) for n in json.loads(self._recv()).get("names", [])]
 
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        payload = b'{"name":' + json.dumps(name).encode() + b',"args":' + _codec.dumps(list(args))
-        payload += b',"kwargs":' + _codec.dumps(kwargs) + b"}"
+        payload = json.dumps({"name": name, "args": _codec.encode(list(args)), "kwargs": _codec.encode(kwargs)},
+                             separators=(",", ":"), allow_nan=False).encode()
         data = struct.pack(">I", len(payload)) + payload
         try:
             view = memoryview(data)

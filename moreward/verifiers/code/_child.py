@@ -28,7 +28,7 @@ from typing import Any
 
 from . import _codec, _sys
 
-__all__ = ["ENV", "EXIT_MLE", "enter", "exec_main", "python_main", "read_frame", "write_frame"]
+__all__ = ["ENV", "EXIT_MLE", "enter", "exec_main", "prebuild_stdio", "python_main", "read_frame", "write_frame"]
 
 EXIT_MLE = 86  # a Python program that ran out of memory (MemoryError) exits with this
 ENV = _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp"}
@@ -156,14 +156,39 @@ def exec_main(argv: list[str]) -> None:
 # --- Python programs run in the forked interpreter -------------------------------
 
 
-def _fresh_stdio(read_stdin: bool) -> None:
+def _new_stdio(read_stdin: bool) -> tuple[io.TextIOWrapper, io.TextIOWrapper, io.TextIOWrapper]:
     source: io.BufferedIOBase = io.BufferedReader(io.FileIO(0, "rb", closefd=False)) if read_stdin else io.BytesIO()
     stdin = io.TextIOWrapper(source, encoding="utf-8")  # type: ignore[type-var]
     stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "wb", closefd=False), 1 << 16), encoding="utf-8")
     stderr = io.TextIOWrapper(
         io.BufferedWriter(io.FileIO(2, "wb", closefd=False)), encoding="utf-8", errors="backslashreplace", line_buffering=True
     )
-    sys.stdin = sys.__stdin__ = stdin  # type: ignore[misc, assignment]
+    return stdin, stdout, stderr
+
+
+# Streams built once in the zygote (see ``prebuild_stdio``), and the zygote's own,
+# kept referenced so that no program's process pays for tearing them down.
+_PREBUILT: dict[bool, tuple[io.TextIOWrapper, io.TextIOWrapper, io.TextIOWrapper]] = {}
+_ORIGINAL: list[Any] = []
+
+
+def prebuild_stdio() -> None:
+    """Build the programs' std streams in the zygote, before it forks.
+
+    Why: building three text streams costs a fresh process about 100 copy-on-write
+    page faults (codec lookups, buffers, finalising the streams they replace), a
+    tenth of a sandboxed sample's CPU. A stream only names its fd (0, 1 or 2, with
+    ``closefd=False``), and every program's process gets its own copy of these
+    objects, unused until then, so nothing passes from one program to another.
+    """
+    _ORIGINAL[:] = [sys.stdin, sys.stdout, sys.stderr]
+    for read_stdin in (False, True):
+        _PREBUILT[read_stdin] = _new_stdio(read_stdin)
+
+
+def _fresh_stdio(read_stdin: bool) -> None:
+    stdin, stdout, stderr = _PREBUILT.pop(read_stdin, None) or _new_stdio(read_stdin)
+    sys.stdin = sys.__stdin__ = stdin  # type: ignore[misc]
     sys.stdout = sys.__stdout__ = stdout  # type: ignore[misc]
     sys.stderr = sys.__stderr__ = stderr  # type: ignore[misc]
 

@@ -63,12 +63,19 @@ def encode(value: Any, _depth: int = 0) -> Any:
     Subclasses of built-ins are read through the base type's own methods, so a
     subclass cannot present a value other than the one it holds.
     """
+    t = type(value)
+    # Exact built-in types first (the common case): they cannot override anything.
+    if t is str or t is bool or value is None:
+        return value
+    if t is int:
+        return value if -_SMALL_INT < value < _SMALL_INT else {"$i": format(value, "x")}
     if _depth > MAX_DEPTH:
         raise CodecError("value nested too deeply")
     d = _depth + 1
-    t = type(value)
-    if value is None or t is bool:
-        return value
+    if t is list:
+        return [encode(v, d) for v in value]
+    if t is float:
+        return _float(value)
     if isinstance(value, bool):  # pragma: no cover - bool cannot be subclassed
         return bool(value)
     if isinstance(value, int):
