@@ -156,7 +156,10 @@ def exec_main(argv: list[str]) -> None:
 # --- Python programs run in the forked interpreter -------------------------------
 
 
-def _new_stdio(read_stdin: bool) -> tuple[io.TextIOWrapper, io.TextIOWrapper, io.TextIOWrapper]:
+_Streams = tuple[Any, Any, Any]  # stdin, stdout, stderr (text streams)
+
+
+def _new_stdio(read_stdin: bool) -> _Streams:
     source: io.BufferedIOBase = io.BufferedReader(io.FileIO(0, "rb", closefd=False)) if read_stdin else io.BytesIO()
     stdin = io.TextIOWrapper(source, encoding="utf-8")  # type: ignore[type-var]
     stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "wb", closefd=False), 1 << 16), encoding="utf-8")
@@ -168,7 +171,7 @@ def _new_stdio(read_stdin: bool) -> tuple[io.TextIOWrapper, io.TextIOWrapper, io
 
 # Streams built once in the zygote (see ``prebuild_stdio``), and the zygote's own,
 # kept referenced so that no program's process pays for tearing them down.
-_PREBUILT: dict[bool, tuple[io.TextIOWrapper, io.TextIOWrapper, io.TextIOWrapper]] = {}
+_PREBUILT: dict[bool, _Streams] = {}
 _ORIGINAL: list[Any] = []
 
 
