@@ -190,7 +190,7 @@ def prebuild_stdio() -> None:
 
 
 def _fresh_stdio(read_stdin: bool) -> None:
-    stdin, stdout, stderr = _PREBUILT.pop(read_stdin, None) or _new_stdio(read_stdin)
+    stdin, stdout, stderr = _PREBUILT.pop(read_stdin) if read_stdin in _PREBUILT else _new_stdio(read_stdin)
     sys.stdin = sys.__stdin__ = stdin  # type: ignore[misc]
     sys.stdout = sys.__stdout__ = stdout  # type: ignore[misc]
     sys.stderr = sys.__stderr__ = stderr  # type: ignore[misc]
