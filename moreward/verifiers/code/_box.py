@@ -455,6 +455,7 @@ def zygote_main(argv: list[str]) -> None:
 
     os.environ.clear()  # what programs see; set once here so no child pays for it
     os.environ.update(_child.ENV)
+    _child.ENV_IN_PLACE = True
 
     conf["newroot"] = _mkdtemp("moreward-root-")
     conf["plan"] = build_plan(conf["ro"])

@@ -35,11 +35,10 @@ import socket
 import time
 from typing import Any
 
-__all__ = ["EXIT_COMPILE", "EXIT_SETUP", "SPARE_NAME", "Spare", "checker_main", "report", "run_direct", "spawn_spare"]
+__all__ = ["EXIT_COMPILE", "EXIT_SETUP", "Spare", "checker_main", "report", "run_direct", "spawn_spare"]
 
 EXIT_COMPILE = 3  # the box reported a compile error itself
 EXIT_SETUP = 4  # the box could not set itself up (it reported why, when it still could)
-SPARE_NAME = b"moreward-spare"  # what ``ps`` shows for a box waiting for its sample
 
 
 class Spare:
@@ -280,7 +279,6 @@ def _box_main(ctl: socket.socket, ends: list[int], uids: tuple[int | None, int |
     rpc, out_w, err_w, ok_w = ends
     try:
         _sys.set_pdeathsig(signal.SIGKILL)  # it may wait long for its sample
-        _sys.set_name(SPARE_NAME)
         _, fds, _, _ = socket.recv_fds(ctl, 16, 2)
         if len(fds) != 2:  # the lane went away before giving it a sample
             os._exit(0)
@@ -310,7 +308,6 @@ def _box_main(ctl: socket.socket, ends: list[int], uids: tuple[int | None, int |
         # no_new_privs was set by the lane and is inherited for good.
         _child.enter({0: devnull, 1: out_w, 2: err_w, 3: rpc, 4: ok_w}, rl, uids[0], 1000, False, True)
         _sys.set_pdeathsig(signal.SIGKILL)  # the uid change cleared it
-        _sys.set_name(b"moreward-box")
         os.write(4, b"k")
         os.close(4)
     except BaseException:

@@ -64,7 +64,6 @@ MNT_DETACH = 2
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
-PR_SET_NAME = 15
 PR_CAPBSET_DROP = 24
 PR_SET_SECUREBITS = 28
 PR_SET_NO_NEW_PRIVS = 38
@@ -169,12 +168,6 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
 def set_pdeathsig(sig: int) -> None:
     """Deliver ``sig`` to this process when its parent dies."""
     prctl(PR_SET_PDEATHSIG, sig)
-
-
-def set_name(name: bytes) -> None:
-    """This thread's name as ``ps`` shows it (at most 15 bytes)."""
-    buf = ctypes.create_string_buffer(name[:15])
-    prctl(PR_SET_NAME, ctypes.addressof(buf))
 
 
 def set_dumpable(flag: bool) -> None:

@@ -45,12 +45,13 @@ def box_descendants(box: Sandbox) -> list[int]:
 
 
 def _spare(proc: Any) -> bool:
-    """A box the lane cloned ahead of its next sample: it runs nothing yet."""
-    from moreward.verifiers.code._direct import SPARE_NAME
-
+    """A box the lane cloned ahead of its next sample (``_direct.Spare``): PID 1 of its
+    namespace, still holding its capabilities (a program never does), no children."""
     try:
-        return proc.name() == SPARE_NAME.decode() and not proc.children()
-    except Exception:  # gone meanwhile
+        with open(f"/proc/{proc.pid}/status") as f:
+            fields = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        return fields["NSpid"].split()[-1] == "1" and int(fields["CapEff"], 16) != 0 and not proc.children()
+    except Exception:  # gone meanwhile, or not a box
         return False
 
 
