@@ -495,13 +495,19 @@ def zygote_main(argv: list[str]) -> None:
                 sock.close()
                 os.close(fds[0])
                 chk_lane.close()
-                _direct.checker_main(chk_own, _checker_isolation(mode))
+                try:
+                    _direct.checker_main(chk_own, _checker_isolation(mode))
+                finally:  # never unwind into the zygote's own code
+                    os._exit(1)
             chk_own.close()
             pid = os.fork()
             if pid == 0:
                 sock.close()
                 lane = socket.socket(fileno=fds[0])
-                lane_main(lane, conf, mode, json.loads(msg[4:] or b"{}"), (chk_lane, chk_pid))
+                try:
+                    lane_main(lane, conf, mode, json.loads(msg[4:] or b"{}"), (chk_lane, chk_pid))
+                finally:  # never unwind into the zygote's own code
+                    os._exit(1)
             os.close(fds[0])
             chk_lane.close()
     finally:

@@ -23,12 +23,13 @@ import os
 import select
 import signal
 import struct
+import sys
 import time
 from typing import Any
 
 from . import _codec
 
-__all__ = ["Gone", "Link", "OutputLimit", "Proxy", "Timeout", "pread_all", "run_check", "serve_one"]
+__all__ = ["Gone", "InterpreterState", "Link", "OutputLimit", "Proxy", "Timeout", "pread_all", "run_check", "serve_one"]
 
 
 def pread_all(fd: int) -> bytes:
@@ -196,6 +197,52 @@ def run_check(link: Link, item: dict[str, Any]) -> tuple[str, str]:
 
 
 # --- one test for the lane's checker process (see ``_direct``) ----------------------
+
+
+class InterpreterState:
+    """What a trusted test may change in the interpreter that runs it, saved once and
+    restored after every test, since the lane's checker process outlives its samples.
+
+    Covered: ``builtins``, ``sys.path``, the recursion and int-digits limits, the
+    standard streams, the working directory, the environment, signal handlers and
+    pending alarms. Not covered: attributes a test sets on modules it imported (a
+    dataset's tests have no reason to), and threads it leaves running.
+    """
+
+    def __init__(self) -> None:
+        self.builtins = dict(builtins.__dict__)
+        self.path = list(sys.path)
+        self.limits = (sys.getrecursionlimit(), sys.get_int_max_str_digits())
+        self.streams = (sys.stdin, sys.stdout, sys.stderr)
+        self.cwd = os.getcwd()
+        self.environ = dict(os.environ)
+        self.handlers = {sig: signal.getsignal(sig) for sig in _CATCHABLE}
+
+    def restore(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        for sig, handler in self.handlers.items():
+            if signal.getsignal(sig) is not handler:
+                signal.signal(sig, handler)
+        if builtins.__dict__ != self.builtins:
+            builtins.__dict__.clear()
+            builtins.__dict__.update(self.builtins)
+        if sys.path != self.path:
+            sys.path[:] = self.path
+        if (sys.getrecursionlimit(), sys.get_int_max_str_digits()) != self.limits:
+            sys.setrecursionlimit(self.limits[0])
+            sys.set_int_max_str_digits(self.limits[1])
+        sys.stdin, sys.stdout, sys.stderr = self.streams
+        if os.getcwd() != self.cwd:
+            os.chdir(self.cwd)
+        if os.environ != self.environ:
+            os.environ.clear()
+            os.environ.update(self.environ)
+
+
+_CATCHABLE = tuple(s for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP))
+
 
 
 def serve_one(msg: bytes, fds: list[int]) -> dict[str, Any]:

@@ -144,7 +144,8 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
             final = {"t": "end", "status": "deadline", "reason": f"sample deadline of {deadline:.1f}s"}
         else:
             final = {"t": "end", "status": "exit", "code": os.waitstatus_to_exitcode(st)}
-    except BaseException as exc:
+    except BaseException as exc:  # a dead checker, say: this lane ends, the parent starts a new one
+        healthy = False
         final = {"t": "error", "reason": f"lane: {type(exc).__name__}: {exc}"[:2000]}
     finally:
         if box > 0 and not reaped:  # the box must not outlive the sample
@@ -204,28 +205,42 @@ def checker_main(sock: socket.socket, isolate: int) -> None:
         _sys.set_no_new_privs()
     except OSError:
         pass
-    while True:
+    state = _checker.InterpreterState()
+    try:
+        while _serve_next(sock, state):
+            pass
+    finally:  # whatever escaped (a test's late signal handler, say): the lane starts a new checker
+        os._exit(0)
+
+
+def _serve_next(sock: socket.socket, state: Any) -> bool:
+    """One sample; False when the lane is gone."""
+    from . import _checker
+
+    try:
+        msg, fds, _, _ = socket.recv_fds(sock, 1 << 12, 8)
+    except InterruptedError:
+        return True
+    except OSError:
+        return False
+    if not msg:
+        return False
+    out = fds.pop() if len(fds) == 6 else -1
+    try:
         try:
-            msg, fds, _, _ = socket.recv_fds(sock, 1 << 12, 8)
-        except InterruptedError:
-            continue
-        except OSError:
-            break
-        if not msg:
-            break
-        out = fds.pop() if len(fds) == 6 else -1
-        reply = _checker.serve_one(msg, fds)
-        try:
-            fate = json.loads(sock.recv(1 << 12) or b"null")
-            if out >= 0 and isinstance(fate, dict):
-                report(out, reply, fate)
-            sock.send(b"done")
-        except (OSError, ValueError):
-            break
+            reply = _checker.serve_one(msg, fds)
         finally:
-            if out >= 0:
-                os.close(out)
-    os._exit(0)
+            state.restore()  # what the test changed in this interpreter must not reach the next one
+        fate = json.loads(sock.recv(1 << 12) or b"null")
+        if out >= 0 and isinstance(fate, dict):
+            report(out, reply, fate)
+        sock.send(b"done")
+        return True
+    except (OSError, ValueError):
+        return False
+    finally:
+        if out >= 0:
+            os.close(out)
 
 
 def _leave_network(flags: int) -> None:
