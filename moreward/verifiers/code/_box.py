@@ -277,8 +277,13 @@ def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], c
     sock.send(b'{"ready":true}')
     spare: Any = None
     direct = False
+    chk = checker[0]
     while True:
         try:
+            # Idle, a readable checker socket can only mean the checker died: end this
+            # lane now, so the parent starts a new one before giving it a sample.
+            if chk in select.select([sock, chk], [], [])[0] and not select.select([sock], [], [], 0)[0]:
+                break
             msg, fds, _, _ = socket.recv_fds(sock, 1024, 8)
         except InterruptedError:
             continue
@@ -292,18 +297,19 @@ def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], c
             continue
         deadline, _, extra = msg[4:].partition(b" ")
         budget = json.loads(extra) if extra else None
-        healthy = True
-        if budget and mode["kind"] != "none":
+        checker_ok = not select.select([chk], [], [], 0)[0]
+        healthy = checker_ok
+        if budget and mode["kind"] != "none" and checker_ok:
             healthy = _direct.run_direct(fds, float(deadline), budget, mode, (events, limit), checker, spare)
             spare, direct = None, True
-        else:
+        else:  # the general path; also where the checker just died (then the lane ends after)
             run_sample(fds, float(deadline), conf, mode, (events, limit))
         for fd in fds:
             try:
                 os.close(fd)
             except OSError:
                 pass
-        if not healthy:  # the checker is gone: the parent starts a new lane and checker
+        if not healthy:  # the checker is gone or stuck: the parent starts a new lane and checker
             break
         try:
             sock.send(b"free")

@@ -75,6 +75,7 @@ class Link:
             self.poller.register(fd, select.POLLIN)
         self.pidfd = pidfd
         self.exited = False
+        self.mle = False  # the program's last failed call ran out of memory
 
     def _recv(self) -> bytes:
         buf = bytearray()
@@ -130,6 +131,7 @@ class Link:
         msg = json.loads(self._recv())
         if "ok" in msg:
             return _codec.decode(msg["ok"])
+        self.mle = bool(msg.get("mle"))
         name_, text = [*list(msg.get("exc") or ["Exception", ""]), "", ""][:2]
         exc_type = getattr(builtins, str(name_), None)
         if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)):
@@ -192,6 +194,8 @@ def run_check(link: Link, item: dict[str, Any]) -> tuple[str, str]:
     except AssertionError as exc:
         return "WA", f"assertion failed: {exc}"[:500]
     except BaseException as exc:  # any other failure of the check
+        if exc is link.raised and link.mle:  # without a memory cgroup, MemoryError is how it shows
+            return "MLE", "memory limit exceeded"
         kind = "RE" if exc is link.raised else "WA"
         return kind, f"{type(exc).__name__}: {exc}"[:500]
 

@@ -67,14 +67,24 @@ class Spare:
         theirs.close()
         ctl_box.close()
 
-    def close(self) -> None:
-        """Release the lane's ends (the box itself is reaped by whoever ran it)."""
-        for fd in (self.out_r, self.err_r, self.ok_r):
+    def hand_over(self) -> None:
+        """Close the lane's ends of the program's socket and output once the checker holds
+        them: if the checker dies, the program must see the end of its socket and go."""
+        for fd in (self.out_r, self.err_r):
             try:
                 os.close(fd)
             except OSError:
                 pass
+        self.out_r = self.err_r = -1
         self.mine.close()
+
+    def close(self) -> None:
+        """Release the lane's ends (the box itself is reaped by whoever ran it)."""
+        self.hand_over()
+        try:
+            os.close(self.ok_r)
+        except OSError:
+            pass
         self.ctl.close()
 
     def discard(self) -> None:
@@ -118,6 +128,7 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
         pidfd = os.pidfd_open(box)
         socket.send_fds(chk, [json.dumps({"wall": budget["wall"], "out_cap": budget["out_cap"]}).encode()],
                         [spare.mine.fileno(), spare.out_r, spare.err_r, pidfd, secret_fd, out])
+        spare.hand_over()
         # Wait for the box, not for the checker: the checker kills the box once the test
         # is decided, and this process stays idle meanwhile, so the pages it shares
         # with the box are not copied (every page it wrote would be).
@@ -135,13 +146,15 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
             chk.send(json.dumps(fate).encode())
         except OSError:  # the checker died
             pass
-        if _await(chk, max(1.0, deadline - (time.monotonic() - t0))) != b"done":
+        answer = _await(chk, max(1.0, deadline - (time.monotonic() - t0)))
+        if answer != b"done":
             healthy = False  # stuck in the test's own code past the deadline, or dead
             try:
                 os.kill(chk_pid, signal.SIGKILL)
             except OSError:
                 pass
-            final = {"t": "end", "status": "deadline", "reason": f"sample deadline of {deadline:.1f}s"}
+            final = ({"t": "error", "reason": "the sandbox's checker process died during the test"} if answer == b""
+                     else {"t": "end", "status": "deadline", "reason": f"sample deadline of {deadline:.1f}s"})
         else:
             final = {"t": "end", "status": "exit", "code": os.waitstatus_to_exitcode(st)}
     except BaseException as exc:  # a dead checker, say: this lane ends, the parent starts a new one
@@ -168,13 +181,14 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
 
 
 def _await(chk: socket.socket, seconds: float) -> bytes | None:
-    """The checker's next message, or None when none comes within ``seconds``."""
+    """The checker's next message; ``b""`` when it is gone, None when nothing comes
+    within ``seconds``."""
     if not select.select([chk], [], [], max(0.1, seconds))[0]:
         return None
     try:
-        return chk.recv(1 << 16) or None
+        return chk.recv(1 << 16)
     except OSError:
-        return None
+        return b""
 
 
 # --- the lane's checker process --------------------------------------------------

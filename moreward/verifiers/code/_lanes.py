@@ -25,10 +25,14 @@ from typing import Any
 from ...errors import SandboxError
 from ._cgroups import Slot
 
-__all__ = ["BOX_SCRIPT", "BoxRun", "Lane", "Zygote", "exchange"]
+__all__ = ["BOX_SCRIPT", "BoxRun", "Lane", "LaneGone", "Zygote", "exchange"]
 
 BOX_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_box.py")
 ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+
+
+class LaneGone(SandboxError):
+    """The lane died before it was given the sample (nothing ran): try another."""
 
 
 @dataclass
@@ -178,7 +182,7 @@ def exchange(lane: Lane, req: dict[str, Any], secret: list[Any],
         for fd in (res_r, ctl_w):
             os.close(fd)
         lane.dead = True
-        raise SandboxError(f"a sandbox lane is gone: {exc}") from exc
+        raise LaneGone(f"a sandbox lane is gone: {exc}") from exc
     finally:
         for fd in (req_fd, sec_fd, res_w, ctl_r):
             os.close(fd)

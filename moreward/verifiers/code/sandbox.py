@@ -30,7 +30,7 @@ from typing import Any
 
 from ...errors import ConfigError, SandboxError
 from ._cgroups import Cgroups
-from ._lanes import BoxRun, Lane, Zygote, exchange
+from ._lanes import BoxRun, Lane, LaneGone, Zygote, exchange
 from .languages import Language, get_language
 
 __all__ = ["DEFAULT_REQUIRE", "Capabilities", "ExecResult", "Limits", "Sandbox", "get_sandbox", "run_python"]
@@ -332,6 +332,16 @@ class Sandbox:
         compile_wall = req["limits"]["compile_wall"] if req.get("compile") else 0.0
         req["deadline"] = compile_wall + n * (lim.wall + 0.05) + 3.0
         run_mem = (lim.memory_mb + 64) << 20
+        for _ in range(3):  # a lane can die idle (its checker did): nothing ran, so another may take it
+            try:
+                return self._on_lane(zyg, cg, req, secret, lim, on_frame, run_mem)
+            except LaneGone:
+                continue
+        return self._on_lane(zyg, cg, req, secret, lim, on_frame, run_mem)
+
+    def _on_lane(self, zyg: Zygote, cg: Cgroups, req: dict[str, Any], secret: list[Any], lim: Limits,
+                 on_frame: Callable[[dict[str, Any], bytes], bool] | None, run_mem: int) -> BoxRun:
+        """One attempt of ``_box`` on a free lane."""
         lane = self._acquire(zyg)
         ok = False
         try:
