@@ -22,9 +22,9 @@ test code go to the sandbox, the latter to the checker process alone.
 from __future__ import annotations
 
 import functools
-import io
 import json
-import tokenize
+import opcode
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -188,25 +188,36 @@ def _check_problem(code: str) -> str:
     """What makes ``code`` unusable as an assert-style test ("" if nothing). Cached: every
     rollout of a prompt (a GRPO group) carries the same test.
 
-    Why ``compile`` and ``tokenize`` rather than ``ast.parse``: CPython up to 3.12 keeps
-    the depth counter of its AST-object builder per interpreter, not per thread, so two
-    threads parsing at once (``score_batch`` reads suites in a thread pool) can fail with
+    Why ``compile`` rather than ``ast.parse``: CPython up to 3.12 keeps the depth counter
+    of its AST-object builder per interpreter, not per thread, so two threads parsing at
+    once (``score_batch`` reads suites in a thread pool) can fail with
     ``SystemError: AST constructor recursion depth mismatch`` (seen in CI here, and in
-    pytest-dev/pytest#10763, python/cpython#106905).
-    ``compile`` builds no AST objects, and it also rejects what the checker's own
-    ``compile`` would (``return`` outside a function); keywords cannot be identifiers,
-    so a NAME token ``assert``/``raise`` is the statement itself.
+    pytest-dev/pytest#10763, python/cpython#106905). ``compile`` builds no AST objects,
+    and it also rejects what the checker's own ``compile`` would (``return`` outside a
+    function). Whether the test can fail is read from the bytecode: ``assert`` and
+    ``raise`` both end in a ``RAISE_VARARGS`` instruction (``optimize=0`` keeps asserts
+    even under ``python -O``).
     """
     try:
-        compile(code, "test.py", "exec", dont_inherit=True)
+        compiled = compile(code, "test.py", "exec", dont_inherit=True, optimize=0)
     except SyntaxError as exc:
         return f"is not valid Python: {exc.msg} (line {exc.lineno})"
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
         return f"cannot be compiled: {type(exc).__name__}: {exc}"
-    tokens = tokenize.generate_tokens(io.StringIO(code).readline)
-    if not any(tok.type == tokenize.NAME and tok.string in ("assert", "raise") for tok in tokens):
+    if not _can_raise(compiled):
         return f"has no assert or raise, so any program would pass it: {code.strip()[:60]!r}"
     return ""
+
+
+_RAISE = bytes([opcode.opmap["RAISE_VARARGS"]])
+
+
+def _can_raise(code: types.CodeType) -> bool:
+    """Whether ``code`` or a function in it holds a ``RAISE_VARARGS`` instruction (the
+    even bytes of ``co_code`` are the opcodes; inline caches have opcode 0)."""
+    if _RAISE in code.co_code[0::2]:
+        return True
+    return any(_can_raise(c) for c in code.co_consts if isinstance(c, types.CodeType))
 
 
 def _asserts(statements: list[str], prelude: str, entry: Any) -> TestSuite:
