@@ -197,3 +197,14 @@ def test_assert_style_tests_without_a_check_are_ungradeable(reference):
     score = CodeVerifier().score(Sample(wrong, reference=reference))
     assert score.verdict is Verdict.SKIP and score.value is None
     assert "no assert or raise" in score.reason
+
+
+@pytest.mark.parametrize("test", [
+    "def check(candidate):\n    assert True\n",  # compiled away: nothing can fail
+    "def check(candidate):\n    while True:\n        pass\n    assert candidate(1) == 1\n",  # unreachable
+    "def check(candidate):\n    x = 'assert raise'\n",  # the words only
+])
+def test_assert_style_tests_that_cannot_fail_are_ungradeable(test):
+    s = CodeVerifier().score(Sample("```python\ndef f(x):\n    return x\n```",
+                                    reference={"test": test, "entry_point": "f"}))
+    assert s.verdict is Verdict.SKIP and "any program would pass" in s.reason, s
