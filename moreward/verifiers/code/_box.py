@@ -3,21 +3,27 @@
 Process tree::
 
     parent (trainer)  --control socket-->  zygote (warm interpreter, clean env)
+                                             ├─ checker (one per lane, trusted, never forks; ``_direct``)
                                              └─ lane (one per concurrent sample; joins its cgroups once)
-                                                  └─ init (PID 1 of one sample's box, trusted; ``_init.Init``)
-                                                       └─ program (untrusted, one per test; ``_child``)
+                                                  ├─ box, general path: init (PID 1, trusted; ``_init.Init``)
+                                                  │    └─ program (untrusted, one per test; ``_child``)
+                                                  └─ box, direct path: the program itself as PID 1 (``_direct``)
 
 The zygote is started once with an empty environment, so nothing it forks holds the
 trainer's secrets, and it imports neither ``threading`` nor ``random`` (their
-after-fork hooks would run in every fork). On request it forks a *lane*: a long-lived
-process that moves into its own memory and pids cgroups once (a cgroup v1 migration
-costs milliseconds), builds the read-only root in its own mount namespace once
-(``_root``), and then serves samples one at a time. For each sample the lane receives
-four fds (the request, the secret tests, the result pipe, the stop pipe) and
-``clone``s init straight into new user, PID, network, mount, IPC and UTS namespaces;
-init reads the request.
+after-fork hooks would run in every fork). On request it forks a *lane*, and next to
+it the lane's *checker*: a long-lived lane moves into its own memory and pids cgroups
+once (a cgroup v1 migration costs milliseconds), builds the read-only root in its own
+mount namespace once (``_root``), and then serves samples one at a time. For each
+sample the lane receives four fds (the request, the secret tests, the result pipe, the
+stop pipe) and ``clone``s a box straight into new user, PID, network, mount, IPC and
+UTS namespaces. On the general path the box's init reads the request and forks one
+program per test. A sample whose tests are one assert-style item takes the direct path
+instead (``_direct``): the program is the box's PID 1, the trusted test runs in the
+checker, and the box was cloned ahead, while the lane was idle.
 The lane stays outside the box and enforces the sample's wall-clock deadline: killing
-init kills the whole PID namespace. Neither the zygote nor a lane reads test code.
+PID 1 kills the whole PID namespace. Neither the zygote nor a lane reads test code or
+verdicts: every box is a copy of the lane's memory.
 Run as a script, this module is the zygote.
 
 Standard library only: the zygote never imports ``moreward``.
@@ -26,7 +32,6 @@ Standard library only: the zygote never imports ``moreward``.
 from __future__ import annotations
 
 import gc
-import glob
 import importlib
 import json
 import os
@@ -188,62 +193,6 @@ def probe_mode() -> dict[str, Any]:
     if os.geteuid() == 0 and _try_child(lambda: unshared(full & ~_sys.CLONE_NEWUSER)):
         return {"kind": "root"}
     return {"kind": "none"}
-
-
-def build_plan(ro: list[str]) -> list[tuple[str, str, str]]:
-    """Bind plan for the new root: top-level symlinks are recreated, directories bound.
-
-    Paths are resolved first and any path inside another is dropped, so no directory is
-    ever created inside a bind mount (which, before the read-only remount, would write
-    to the host)."""
-    plan: list[tuple[str, str, str]] = []
-    dirs: list[str] = []
-    for p in ro:
-        if os.path.islink(p) and os.path.dirname(p) == "/":
-            plan.append(("link", p, os.readlink(p)))
-    for p in sorted({os.path.realpath(p) for p in ro if os.path.isdir(p)}, key=len):
-        if any(p == d or p.startswith(d + "/") for d in dirs):
-            continue
-        if any(kind == "link" and path == p for kind, path, _ in plan):
-            continue
-        dirs.append(p)
-        plan.append(("dir", p, ""))
-    return plan
-
-
-def _mask_paths(conf: dict[str, Any], plan: list[tuple[str, str, str]]) -> list[str]:
-    if conf.get("site_packages"):
-        return []
-    import site
-
-    found = set(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
-    try:
-        found.update(site.getsitepackages())
-    except AttributeError:  # pragma: no cover
-        pass
-    for pattern in ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages", "/usr/lib/python3/*-packages"):
-        found.update(glob.glob(pattern))
-    roots = [path for kind, path, _ in plan if kind == "dir"]
-    out = []
-    for p in sorted({os.path.realpath(p) for p in found if os.path.isdir(p)}):
-        if any(p.startswith(r + "/") for r in roots):
-            out.append(p)
-    return out
-
-
-def _submounts(plan: list[tuple[str, str, str]]) -> list[str]:
-    """Mount points strictly inside the bound trees (a recursive bind brings them along)."""
-    roots = [path for kind, path, _ in plan if kind == "dir"]
-    out = []
-    try:
-        with open("/proc/self/mountinfo") as f:
-            for line in f:
-                point = line.split()[4].replace("\\040", " ")
-                if any(point.startswith(r + "/") for r in roots):
-                    out.append(point)
-    except OSError:
-        pass
-    return out
 
 
 def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], cg: dict[str, Any],
@@ -468,9 +417,9 @@ def zygote_main(argv: list[str]) -> None:
     _child.ENV_IN_PLACE = True
 
     conf["newroot"] = _mkdtemp("moreward-root-")
-    conf["plan"] = build_plan(conf["ro"])
-    conf["mask"] = _mask_paths(conf, conf["plan"])
-    conf["submounts"] = _submounts(conf["plan"])
+    conf["plan"] = _root.build_plan(conf["ro"])
+    conf["mask"] = _root.mask_paths(conf, conf["plan"])
+    conf["submounts"] = _root.submounts(conf["plan"])
     try:
         mode = probe_mode()
     except BaseException as exc:

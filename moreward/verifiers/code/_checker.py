@@ -1,9 +1,11 @@
 """The trusted side of assert-style tests (HumanEval's ``check(candidate)``, MBPP asserts).
 
-It runs in the box's init, never in the program's process. The program is forked
-*before* init reads the test code (from an fd the program never holds), so the test,
-with its expected values, is not in the program's memory; init is not dumpable and
-runs as another uid, so the program cannot read it from ``/proc`` either. The test
+It never runs in the program's process: on the general path it runs in the box's
+init, which forks the program *before* it reads the test code (from an fd the program
+never holds), so the test, with its expected values, is not in the program's memory,
+and init is not dumpable, so the program cannot read it from ``/proc`` either; on the
+direct path it runs in the lane's checker process (``_direct``), outside the box,
+which the program cannot even see. The test
 calls the program's functions through :class:`Proxy` objects: arguments go over a
 socket as data, and only data comes back (``_codec``), so an object with an always-true
 ``__eq__``, a patched ``assert`` or comparator, or an ``exit(0)`` before the asserts

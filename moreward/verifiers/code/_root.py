@@ -5,12 +5,14 @@ Standard library only: this module is loaded into the zygote.
 
 from __future__ import annotations
 
+import glob
 import os
+import sys
 from typing import Any
 
 from . import _sys
 
-__all__ = ["box_mounts", "prepare_root"]
+__all__ = ["box_mounts", "build_plan", "mask_paths", "prepare_root", "submounts"]
 
 _DEVICES = ("null", "zero", "full", "random", "urandom")
 
@@ -87,3 +89,62 @@ def box_mounts(tmp_mb: int) -> None:
                    f"size={max(1, size)}m,nr_inodes=65536,mode=1777")
     _sys.mount("proc", "/proc", "proc", _sys.MS_NOSUID | _sys.MS_NODEV | _sys.MS_NOEXEC)
     os.chdir("/tmp")
+
+
+# --- the plan, made once in the zygote -------------------------------------------
+
+
+def build_plan(ro: list[str]) -> list[tuple[str, str, str]]:
+    """Bind plan for the new root: top-level symlinks are recreated, directories bound.
+
+    Paths are resolved first and any path inside another is dropped, so no directory is
+    ever created inside a bind mount (which, before the read-only remount, would write
+    to the host)."""
+    plan: list[tuple[str, str, str]] = []
+    dirs: list[str] = []
+    for p in ro:
+        if os.path.islink(p) and os.path.dirname(p) == "/":
+            plan.append(("link", p, os.readlink(p)))
+    for p in sorted({os.path.realpath(p) for p in ro if os.path.isdir(p)}, key=len):
+        if any(p == d or p.startswith(d + "/") for d in dirs):
+            continue
+        if any(kind == "link" and path == p for kind, path, _ in plan):
+            continue
+        dirs.append(p)
+        plan.append(("dir", p, ""))
+    return plan
+
+
+def mask_paths(conf: dict[str, Any], plan: list[tuple[str, str, str]]) -> list[str]:
+    if conf.get("site_packages"):
+        return []
+    import site
+
+    found = set(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    try:
+        found.update(site.getsitepackages())
+    except AttributeError:  # pragma: no cover
+        pass
+    for pattern in ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages", "/usr/lib/python3/*-packages"):
+        found.update(glob.glob(pattern))
+    roots = [path for kind, path, _ in plan if kind == "dir"]
+    out = []
+    for p in sorted({os.path.realpath(p) for p in found if os.path.isdir(p)}):
+        if any(p.startswith(r + "/") for r in roots):
+            out.append(p)
+    return out
+
+
+def submounts(plan: list[tuple[str, str, str]]) -> list[str]:
+    """Mount points strictly inside the bound trees (a recursive bind brings them along)."""
+    roots = [path for kind, path, _ in plan if kind == "dir"]
+    out = []
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                point = line.split()[4].replace("\\040", " ")
+                if any(point.startswith(r + "/") for r in roots):
+                    out.append(point)
+    except OSError:
+        pass
+    return out
