@@ -342,12 +342,7 @@ def run_sample(fds: list[int], deadline: float, conf: dict[str, Any], mode: dict
                 os.waitpid(init, 0)
             except ChildProcessError:
                 pass
-    try:
-        _init.send_frame(out, status)
-        if status["t"] == "error":
-            _init.send_frame(out, {"t": "end", "status": "error"})
-    except OSError:
-        pass  # the parent already has the results and closed its end
+    _init.send_last(out, status)
 
 
 def init_process(req: dict[str, Any], out: int, secret: int, ctl: int, cg: tuple[int, int], conf: dict[str, Any],

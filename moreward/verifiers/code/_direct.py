@@ -171,12 +171,7 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
             os.close(pidfd)
         if spare is not None:
             spare.close()
-    try:
-        _init.send_frame(out, final)
-        if final["t"] == "error":
-            _init.send_frame(out, {"t": "end", "status": "error"})
-    except OSError:
-        pass  # the parent already has the results and closed its end
+    _init.send_last(out, final)
     return healthy
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from . import _checker, _child
 
-__all__ = ["Init", "check_outcome", "classify", "oom_kills", "pread_all", "program_rlimits", "send_frame"]
+__all__ = ["Init", "check_outcome", "classify", "oom_kills", "pread_all", "program_rlimits", "send_frame", "send_last"]
 
 _SETUP_FAILED = "sandbox setup failed"
 
@@ -42,6 +42,16 @@ def send_frame(fd: int, header: dict[str, Any], body: bytes = b"") -> None:
 
 
 pread_all = _checker.pread_all
+
+
+def send_last(fd: int, status: dict[str, Any]) -> None:
+    """The lane's last frame of a sample: its ``end`` (an ``error`` is followed by one)."""
+    try:
+        send_frame(fd, status)
+        if status["t"] == "error":
+            send_frame(fd, {"t": "end", "status": "error"})
+    except OSError:
+        pass  # the parent already has the results and closed its end
 
 
 def oom_kills(events: int) -> int:
