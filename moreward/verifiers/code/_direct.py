@@ -120,10 +120,16 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
     final: dict[str, Any] = {"t": "end", "status": "error"}
     try:
         oom0 = _init.oom_kills(cg[0])
-        if spare is None:
+        try:
+            if spare is None:
+                raise OSError("no spare box")
+            socket.send_fds(spare.ctl, [b"go"], [req_fd, out])
+        except OSError:  # none was ready, or it died waiting: clone one now
+            if spare is not None:
+                spare.discard()
             spare = Spare(mode)
+            socket.send_fds(spare.ctl, [b"go"], [req_fd, out])
         box = spare.pid
-        socket.send_fds(spare.ctl, [b"go"], [req_fd, out])
         _init.send_frame(out, {"t": "start", "pid": box})
         pidfd = os.pidfd_open(box)
         socket.send_fds(chk, [json.dumps({"wall": budget["wall"], "out_cap": budget["out_cap"]}).encode()],

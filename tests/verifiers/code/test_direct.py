@@ -565,3 +565,21 @@ def test_memory_error_in_a_call_is_mle_without_a_memory_cgroup(sandbox):
         assert_next_sample_passes(v)
     finally:
         box.close()
+
+
+def test_a_spare_box_that_died_waiting_costs_no_sample(private_lane):
+    # The lane clones the next box ahead; if that box is gone when the sample comes (killed
+    # from outside here), the lane clones another and the sample runs as usual.
+    v = make_verifier(private_lane)
+    assert_next_sample_passes(v)
+    lane = [pid for pid in lane_procs(private_lane) if os.getsid(pid) == pid]
+    deadline = time.monotonic() + 3.0
+    spares: list[Any] = []
+    while not spares and time.monotonic() < deadline:
+        spares = psutil.Process(lane[0]).children()
+        time.sleep(0.01)
+    assert len(spares) == 1, spares
+    spares[0].kill()
+    assert gone_within([spares[0].pid], 3.0) == []
+    for _ in range(2):
+        assert_next_sample_passes(v)
