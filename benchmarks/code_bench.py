@@ -45,6 +45,11 @@ def _programs(problems: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str,
     return out
 
 
+def _tagged(programs: list[tuple[dict[str, Any], str, bool]], k: int) -> list[tuple[dict[str, Any], str, bool]]:
+    """The programs with each test text made new for run ``k`` (a trailing comment)."""
+    return [(dict(p, test=f"{p['test']}\n# run {k}\n"), body, ok) for p, body, ok in programs]
+
+
 def _cpu_self_children() -> tuple[float, float]:
     a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return a.ru_utime + a.ru_stime, b.ru_utime + b.ru_stime
@@ -132,12 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs of each harness; the best is kept")
     args = ap.parse_args(argv)
     problems = _load()
-    programs = _programs(problems)
+    base = programs = _programs(problems)
     caps = get_sandbox().capabilities()
     print(f"isolation in force: {', '.join(caps.active())}")
     run_ours(programs[:4], args.workers)  # start the zygote outside the timing
     ours_t, theirs_t, ours_cpu, theirs_cpu = [], [], [], []
-    for _ in range(args.repeat):
+    for k in range(args.repeat):
+        # Each run is a new "training step": its tests are texts no cache has seen (a
+        # comment tags them), while a problem's two programs still share theirs, like
+        # the rollouts of one prompt. Both harnesses get the same programs.
+        programs = _tagged(base, k)
         s0, c0 = _cpu_self_children()
         t, peer_verdicts = run_peer(programs, args.workers)
         s1, c1 = _cpu_self_children()

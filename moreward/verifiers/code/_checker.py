@@ -18,6 +18,7 @@ deadline. Standard library only: loaded into the zygote.
 
 from __future__ import annotations
 
+import _signal
 import builtins
 import functools
 import json
@@ -222,14 +223,14 @@ class InterpreterState:
         self.streams = (sys.stdin, sys.stdout, sys.stderr)
         self.cwd = os.getcwd()
         self.environ = dict(os.environ)
-        self.handlers = {sig: signal.getsignal(sig) for sig in _CATCHABLE}
+        self.handlers = {sig: _signal.getsignal(sig) for sig in _CATCHABLE}
 
     def restore(self) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.setitimer(signal.ITIMER_VIRTUAL, 0)
         signal.setitimer(signal.ITIMER_PROF, 0)
-        for sig, handler in self.handlers.items():
-            if signal.getsignal(sig) is not handler:
+        for sig, handler in self.handlers.items():  # the C getter: signal.getsignal builds an enum each time
+            if _signal.getsignal(sig) is not handler:
                 signal.signal(sig, handler)
         if builtins.__dict__ != self.builtins:
             builtins.__dict__.clear()
