@@ -201,7 +201,7 @@ def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], c
 
     A ``run`` message may carry a budget for the direct path (``_direct``: one
     assert-style test, the program as the box's init, the test in ``checker``)."""
-    from . import _direct, _sys
+    from . import _direct, _init, _sys
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
@@ -231,11 +231,14 @@ def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], c
     spare: Any = None
     direct = False
     chk = checker[0]
+    ooms = [_init.oom_kills(events)]  # the cgroup's OOM kills so far (read once per sample)
     while True:
         try:
             # Idle, a readable checker socket can only mean the checker died: end this
             # lane now, so the parent starts a new one before giving it a sample.
-            if chk in select.select([sock, chk], [], [])[0] and not select.select([sock], [], [], 0)[0]:
+            ready = select.select([sock, chk], [], [])[0]
+            checker_ok = chk not in ready
+            if not checker_ok and sock not in ready:
                 break
             msg, fds, _, _ = socket.recv_fds(sock, 1024, 8)
         except InterruptedError:
@@ -248,15 +251,14 @@ def lane_main(sock: socket.socket, conf: dict[str, Any], mode: dict[str, Any], c
             if not msg:
                 break
             continue
-        deadline, _, extra = msg[4:].partition(b" ")
-        budget = json.loads(extra) if extra else None
-        checker_ok = not select.select([chk], [], [], 0)[0]
+        deadline, _, budget = msg[4:].partition(b" ")  # the budget goes to the checker unread
         healthy = checker_ok
         if budget and mode["kind"] != "none" and checker_ok:
-            healthy = _direct.run_direct(fds, float(deadline), budget, mode, (events, limit), checker, spare)
+            healthy = _direct.run_direct(fds, float(deadline), budget, mode, (events, ooms), checker, spare)
             spare, direct = None, True
         else:  # the general path; also where the checker just died (then the lane ends after)
             run_sample(fds, float(deadline), conf, mode, (events, limit))
+            ooms[0] = _init.oom_kills(events)
         for fd in fds:
             try:
                 os.close(fd)

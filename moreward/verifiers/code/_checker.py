@@ -276,7 +276,7 @@ def serve_one(msg: bytes, fds: list[int]) -> dict[str, Any]:
         if status in ("GONE", "RE") and not link.exited:  # give a program on its way out a moment
             link.exited = bool(select.select([pidfd], [], [], 0.2)[0])
         stopped = not link.exited
-        return {"status": status, "reason": reason, "stopped": stopped, "wall": wall,
+        return {"status": status, "reason": reason, "stopped": stopped, "wall": wall, "time": float(head["time"]),
                 "err": bytes(link.err[-4096:]).decode("utf-8", "replace")}
     except Exception as exc:  # a checker bug is a sandbox error of this sample only
         stopped = True

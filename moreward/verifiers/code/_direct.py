@@ -105,11 +105,16 @@ def spawn_spare(mode: dict[str, Any]) -> Spare | None:
         return None
 
 
-def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: dict[str, Any],
-               cg: tuple[int, int], checker: tuple[socket.socket, int], spare: Spare | None) -> bool:
+def run_direct(fds: list[int], deadline: float, budget: bytes, mode: dict[str, Any],
+               cg: tuple[int, list[int]], checker: tuple[socket.socket, int], spare: Spare | None) -> bool:
     """Run one sample in a box whose init is the program (``spare``, or one cloned now).
-    ``budget`` holds the test's ``time`` (CPU s), ``wall`` and ``out_cap``. Returns
-    False when the lane's checker is unusable (stuck or dead), so the lane must end."""
+    ``budget`` is the test's ``time`` (CPU s), ``wall`` and ``out_cap`` as JSON, passed
+    to the checker unread; ``cg`` the OOM-event fd and the OOM kills seen so far (kept
+    current). Returns False when the lane's checker is unusable (stuck or dead), so the
+    lane must end.
+
+    Every page this process writes while a box lives is copied (the box shares them),
+    so it does as little as it can until the box is gone."""
     from . import _init
 
     req_fd, secret_fd, out, _ctl = fds
@@ -118,8 +123,8 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
     reaped = False
     healthy = True
     final: dict[str, Any] = {"t": "end", "status": "error"}
+    events, ooms = cg
     try:
-        oom0 = _init.oom_kills(cg[0])
         try:
             if spare is None:
                 raise OSError("no spare box")
@@ -132,8 +137,7 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
         box = spare.pid
         _init.send_frame(out, {"t": "start", "pid": box})
         pidfd = os.pidfd_open(box)
-        socket.send_fds(chk, [json.dumps({"wall": budget["wall"], "out_cap": budget["out_cap"]}).encode()],
-                        [spare.mine.fileno(), spare.out_r, spare.err_r, pidfd, secret_fd, out])
+        socket.send_fds(chk, [budget], [spare.mine.fileno(), spare.out_r, spare.err_r, pidfd, secret_fd, out])
         spare.hand_over()
         # Wait for the box, not for the checker: the checker kills the box once the test
         # is decided, and this process stays idle meanwhile, so the pages it shares
@@ -146,8 +150,9 @@ def run_direct(fds: list[int], deadline: float, budget: dict[str, Any], mode: di
         # The program's fate goes to the checker, which writes the test's frame itself:
         # this process never holds the test's verdict text (an assertion message can
         # quote expected values), since the next box is a copy of its memory.
+        seen, ooms[0] = ooms[0], _init.oom_kills(events)
         fate = {"status": st, "cpu": ru.ru_utime + ru.ru_stime, "setup_ok": os.read(spare.ok_r, 1) == b"k",
-                "oom": _init.oom_kills(cg[0]) > oom0, "time": float(budget["time"])}
+                "oom": ooms[0] > seen}
         try:
             chk.send(json.dumps(fate).encode())
         except OSError:  # the checker died
@@ -273,8 +278,9 @@ def _leave_network(flags: int) -> None:
 
 
 def report(out: int, reply: dict[str, Any], fate: dict[str, Any]) -> None:
-    """The test's frame, from the checker's verdict (``reply``) and the program's fate
-    as the lane saw it (raw wait ``status``, ``cpu``, ``setup_ok``, ``oom``, ``time``)."""
+    """The test's frame, from the checker's verdict (``reply``, with the test's CPU
+    ``time`` limit) and the program's fate as the lane saw it (raw wait ``status``,
+    ``cpu``, ``setup_ok``, ``oom``)."""
     from . import _init
 
     st = int(fate["status"])
@@ -290,7 +296,7 @@ def report(out: int, reply: dict[str, Any], fate: dict[str, Any]) -> None:
     res = {"timeout": status == "TLE", "ole": status == "OLE", "stopped": bool(reply.get("stopped", True)),
            "setup_ok": bool(fate["setup_ok"]), "cpu": float(fate["cpu"]), "oom": bool(fate["oom"]), "err": err,
            "signal": sig, "exit": code}
-    status, reason = _init.check_outcome(status, reason, res, float(fate["time"]))
+    status, reason = _init.check_outcome(status, reason, res, float(reply.get("time", 0.0)))
     _init.send_frame(out, {"t": "test", "i": 0, "status": status, "reason": reason, "cpu": res["cpu"],
                            "wall": float(reply.get("wall", 0.0)), "exit": code, "signal": sig, "stderr": err})
 
