@@ -112,9 +112,25 @@ def write_maps(pid: int, mode: dict[str, Any]) -> None:
         for name in ("uid_map", "gid_map"):
             _write(f"/proc/{pid}/{name}", text)
         return
-    _write(f"/proc/{pid}/setgroups", "deny")
-    _write(f"/proc/{pid}/uid_map", f"0 {os.geteuid()} 1\n")  # our own uid (0 in a nested lane)
-    _write(f"/proc/{pid}/gid_map", f"0 {os.getegid()} 1\n")
+    map_own_ids(str(pid), os.geteuid(), os.getegid())  # our own uid (0 in a nested lane)
+
+
+def map_own_ids(proc: str, uid: int, gid: int) -> None:
+    """Map ``uid``/``gid`` (ours, seen from outside) to 0 in the user namespace of
+    ``/proc/<proc>`` (a pid, or ``self``): all an unprivileged process may write."""
+    _write(f"/proc/{proc}/setgroups", "deny")
+    _write(f"/proc/{proc}/uid_map", f"0 {uid} 1\n")
+    _write(f"/proc/{proc}/gid_map", f"0 {gid} 1\n")
+
+
+def unshare_as_self(flags: int) -> None:
+    """``unshare(flags)``; with a new user namespace, stay ourselves in it (mapped to 0)."""
+    from . import _sys
+
+    uid, gid = os.geteuid(), os.getegid()  # read before: inside, unmapped, they are 65534
+    _sys.unshare(flags)
+    if flags & _sys.CLONE_NEWUSER:
+        map_own_ids("self", uid, gid)
 
 
 def box_uids(mode: dict[str, Any]) -> tuple[int | None, int | None]:
@@ -284,11 +300,7 @@ def _enter_lane_root(conf: dict[str, Any], mode: dict[str, Any]) -> None:
     from . import _root, _sys
 
     if os.geteuid() != 0:
-        uid, gid = os.geteuid(), os.getegid()
-        _sys.unshare(_sys.CLONE_NEWUSER | _sys.CLONE_NEWNS)
-        _write("/proc/self/setgroups", "deny")
-        _write("/proc/self/uid_map", f"0 {uid} 1\n")
-        _write("/proc/self/gid_map", f"0 {gid} 1\n")
+        unshare_as_self(_sys.CLONE_NEWUSER | _sys.CLONE_NEWNS)
         mode["nested"] = True
     else:
         _sys.unshare(_sys.CLONE_NEWNS)

@@ -118,6 +118,13 @@ class Link:
                     elif len(stream) > self.out_cap:
                         raise OutputLimit("output limit exceeded")
 
+    def settle(self, status: str) -> bool:
+        """Whether the program has exited; one that failed or left (``status`` GONE or
+        RE) gets a moment to finish going, so its exit status is the real one."""
+        if status in ("GONE", "RE") and not self.exited:
+            self.exited = bool(select.select([self.pidfd], [], [], 0.2)[0])
+        return self.exited
+
     def hello(self) -> list[str]:
         return [str(n) for n in json.loads(self._recv()).get("names", [])]
 
@@ -273,9 +280,7 @@ def serve_one(msg: bytes, fds: list[int]) -> dict[str, Any]:
         else:
             status, reason = run_check(link, item)
         wall = time.monotonic() - start
-        if status in ("GONE", "RE") and not link.exited:  # give a program on its way out a moment
-            link.exited = bool(select.select([pidfd], [], [], 0.2)[0])
-        stopped = not link.exited
+        stopped = not link.settle(status)
         return {"status": status, "reason": reason, "stopped": stopped, "wall": wall, "time": float(head["time"]),
                 "err": bytes(link.err[-4096:]).decode("utf-8", "replace")}
     except Exception as exc:  # a checker bug is a sandbox error of this sample only

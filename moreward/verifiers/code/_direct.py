@@ -4,7 +4,7 @@ A sample whose tests are one assert-style check (HumanEval's ``check(candidate)`
 MBPP's asserts) needs one program process only. So instead of a trusted init that
 forks the program, the box's first process sets the box up, drops every privilege and
 *becomes* the program; the trusted side of the test runs in the lane's checker process
-(``_checker.checker_main``), outside the box, and the lane keeps the deadline and
+(:func:`checker_main` below), outside the box, and the lane keeps the deadline and
 reaps. One Python process per sample instead of two saves a fork, a page-table copy
 and teardown, and the copy-on-write faults of a second interpreter: about a third of
 the CPU of such a sample.
@@ -213,12 +213,12 @@ def checker_main(sock: socket.socket, isolate: int) -> None:
     reaped the box, the program's fate; this process writes the test's frame and
     answers ``done``.
     """
-    from . import _checker, _sys
+    from . import _box, _checker, _sys
 
     _sys.set_dumpable(False)
     if isolate:
         try:
-            _leave_network(isolate)
+            _box.unshare_as_self(isolate)
         except OSError:
             pass  # defence in depth only: the test code is the dataset's, not the policy's
     try:
@@ -263,20 +263,6 @@ def _serve_next(sock: socket.socket, state: Any) -> bool:
             os.close(out)
 
 
-def _leave_network(flags: int) -> None:
-    from . import _sys
-
-    uid, gid = os.geteuid(), os.getegid()
-    _sys.unshare(flags)
-    if flags & _sys.CLONE_NEWUSER:
-        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1\n"), ("gid_map", f"0 {gid} 1\n")):
-            fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
-            try:
-                os.write(fd, text.encode())
-            finally:
-                os.close(fd)
-
-
 def report(out: int, reply: dict[str, Any], fate: dict[str, Any]) -> None:
     """The test's frame, from the checker's verdict (``reply``, with the test's CPU
     ``time`` limit) and the program's fate as the lane saw it (raw wait ``status``,
@@ -290,15 +276,11 @@ def report(out: int, reply: dict[str, Any], fate: dict[str, Any]) -> None:
     if not fate["setup_ok"] and code == EXIT_SETUP:  # the parent keeps the box's own reason when it sent one
         _init.send_frame(out, {"t": "error", "reason": "the sandbox box could not set itself up"})
         return
-    status, reason = str(reply.get("status", "SE")), str(reply.get("reason", ""))
-    err = str(reply.get("err", ""))
-    sig = os.WTERMSIG(st) if os.WIFSIGNALED(st) else 0
-    res = {"timeout": status == "TLE", "ole": status == "OLE", "stopped": bool(reply.get("stopped", True)),
-           "setup_ok": bool(fate["setup_ok"]), "cpu": float(fate["cpu"]), "oom": bool(fate["oom"]), "err": err,
-           "signal": sig, "exit": code}
-    status, reason = _init.check_outcome(status, reason, res, float(reply.get("time", 0.0)))
-    _init.send_frame(out, {"t": "test", "i": 0, "status": status, "reason": reason, "cpu": res["cpu"],
-                           "wall": float(reply.get("wall", 0.0)), "exit": code, "signal": sig, "stderr": err})
+    _init.send_check_result(out, 0, str(reply.get("status", "SE")), str(reply.get("reason", "")), st,
+                            cpu=float(fate["cpu"]), wall=float(reply.get("wall", 0.0)),
+                            stopped=bool(reply.get("stopped", True)), setup_ok=bool(fate["setup_ok"]),
+                            oom=bool(fate["oom"]), err=str(reply.get("err", "")),
+                            cpu_limit=float(reply.get("time", 0.0)))
 
 
 def _box_main(ctl: socket.socket, ends: list[int], uids: tuple[int | None, int | None]) -> None:

@@ -27,7 +27,8 @@ from typing import Any
 
 from . import _checker, _child
 
-__all__ = ["Init", "check_outcome", "classify", "oom_kills", "pread_all", "program_rlimits", "send_frame", "send_last"]
+__all__ = ["Init", "check_outcome", "classify", "oom_kills", "pread_all", "program_rlimits", "send_check_result",
+           "send_frame", "send_last"]
 
 _SETUP_FAILED = "sandbox setup failed"
 
@@ -42,6 +43,21 @@ def send_frame(fd: int, header: dict[str, Any], body: bytes = b"") -> None:
 
 
 pread_all = _checker.pread_all
+
+
+def send_check_result(out: int, i: int, status: str, reason: str, wait_status: int, *, cpu: float, wall: float,
+                      stopped: bool, setup_ok: bool, oom: bool, err: str, cpu_limit: float) -> str:
+    """Frame assert-style test ``i``: the checker's ``(status, reason)`` weighed against
+    the program's fate (raw ``wait_status``, CPU, whether it had to be stopped, set up,
+    OOM-killed; see :func:`check_outcome`). Returns the final status."""
+    sig = os.WTERMSIG(wait_status) if os.WIFSIGNALED(wait_status) else 0
+    code = os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else None
+    res = {"timeout": status == "TLE", "ole": status == "OLE", "stopped": stopped, "setup_ok": setup_ok, "cpu": cpu,
+           "oom": oom, "err": err, "signal": sig, "exit": code}
+    status, reason = check_outcome(status, reason, res, cpu_limit)
+    send_frame(out, {"t": "test", "i": i, "status": status, "reason": reason, "cpu": cpu, "wall": wall,
+                     "exit": code, "signal": sig, "stderr": err})
+    return status
 
 
 def send_last(fd: int, status: dict[str, Any]) -> None:
@@ -471,24 +487,18 @@ class Init:
         else:
             status, reason = _checker.run_check(link, item)
         mine.close()
-        if status in ("GONE", "RE") and not link.exited:  # give a program on its way out a moment
-            link.exited = bool(select.select([pidfd], [], [], 0.2)[0])
-        if not link.exited:
+        stopped = not link.settle(status)
+        if stopped:
             self._signal_all(pid)
         _, st, ru = os.wait4(pid, 0)
         self._reap_all([pid])
-        res = {"timeout": status == "TLE", "ole": status == "OLE", "done": True, "stopped": not link.exited,
-               "wall": time.monotonic() - start, "cpu": ru.ru_utime + ru.ru_stime, "setup_ok": self._setup_ok(pid),
-               "oom": self._oom_kills() > oom0, "err": bytes(link.err[-4096:]).decode("utf-8", "replace"),
-               "signal": os.WTERMSIG(st) if os.WIFSIGNALED(st) else 0,
-               "exit": os.WEXITSTATUS(st) if os.WIFEXITED(st) else None}
+        status = send_check_result(self.out, i, status, reason, st, cpu=ru.ru_utime + ru.ru_stime,
+                                   wall=time.monotonic() - start, stopped=stopped, setup_ok=self._setup_ok(pid),
+                                   oom=self._oom_kills() > oom0,
+                                   err=bytes(link.err[-4096:]).decode("utf-8", "replace"), cpu_limit=lim["time"])
         os.close(pidfd)
         for fd in (out_r, err_r):
             os.close(fd)
-        status, reason = check_outcome(status, reason, res, lim["time"])
-        send_frame(self.out, {"t": "test", "i": i, "status": status, "reason": reason, "cpu": res["cpu"],
-                              "wall": res["wall"], "exit": res["exit"], "signal": res["signal"],
-                              "stderr": res["err"]})
         return status == "AC"
 
 
